@@ -1,0 +1,1 @@
+"""watchkeeper daemon: the loops, the pipeline, the command line."""

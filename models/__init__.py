@@ -1,0 +1,1 @@
+"""SQLAlchemy 2 typed models, one module per aggregate."""

@@ -1,0 +1,1 @@
+"""Pure parsers: bytes (and plain data) in, frozen dataclasses out. No I/O."""
