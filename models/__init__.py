@@ -1,1 +1,26 @@
 """SQLAlchemy 2 typed models, one module per aggregate."""
+
+from models.base import Base
+from models.case import Case, CaseSequence, Identifier
+from models.directory import ContactEmail, ContactPointRow
+from models.event import Event
+from models.mailbox import DaemonInstance, MailboxCheckpoint
+from models.message import Message
+from models.outbox import OutboxMail
+from models.ping import PingRound, PingTarget
+
+__all__ = [
+    "Base",
+    "Case",
+    "CaseSequence",
+    "ContactEmail",
+    "ContactPointRow",
+    "DaemonInstance",
+    "Event",
+    "Identifier",
+    "MailboxCheckpoint",
+    "Message",
+    "OutboxMail",
+    "PingRound",
+    "PingTarget",
+]

@@ -1,0 +1,49 @@
+# watchkeeper — the commands a newcomer and CI use.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: help install dovecot test lint typecheck demo bench clean
+
+help:
+	@echo "make demo       run the whole desk on embedded mail servers (no configuration)"
+	@echo "make test       install everything the tests need, then run them"
+	@echo "make lint       ruff"
+	@echo "make typecheck  mypy --strict"
+	@echo "make bench      print the benchmark figures"
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+# Dovecot is installed from Debian's packages when missing (the test harness needs root for
+# apt; it runs its own private instance and never touches a system one).
+dovecot:
+	@command -v dovecot >/dev/null 2>&1 || { \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+	  apt-get install -y -qq --no-install-recommends dovecot-imapd >/dev/null; }
+
+test: $(STAMP) dovecot
+	$(BIN)/ruff check .
+	$(BIN)/pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+demo: $(STAMP)
+	$(BIN)/watchkeeper demo
+
+bench: $(STAMP) dovecot
+	$(BIN)/python bench/parse.py
+	$(BIN)/python bench/ingest.py
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

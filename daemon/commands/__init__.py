@@ -1,0 +1,1 @@
+"""One module per `watchkeeper` subcommand, each with register() and run()."""

@@ -1,0 +1,126 @@
+"""Planning outgoing mail: one outbox row per mail, written in the caller's transaction."""
+
+from __future__ import annotations
+
+import email.policy
+import email.utils
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from email.message import EmailMessage
+
+import structlog
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from models import Case, OutboxMail
+
+log = structlog.get_logger("watchkeeper.outbox")
+
+LOOP_HEADER = "X-Loop"
+
+
+@dataclass(frozen=True)
+class Draft:
+    """A mail to send: what the caller decides. Headers that keep threads and stop loops
+    are added by `enqueue`."""
+
+    key: str
+    purpose: str
+    to: Sequence[str]
+    subject: str
+    text: str
+    html: str | None = None
+    cc: Sequence[str] = ()
+    in_reply_to: str | None = None
+    references: Sequence[str] = ()
+    auto: bool = True
+    auto_submitted: str = "auto-replied"
+
+
+def new_message_id(official_address: str) -> str:
+    """A Message-ID in our own domain (without angle brackets)."""
+    domain = official_address.rpartition("@")[2] or "watchkeeper.invalid"
+    return f"wk.{uuid.uuid4().hex}@{domain}"
+
+
+def is_our_message_id(message_id: str | None, official_address: str) -> bool:
+    if not message_id:
+        return False
+    domain = official_address.rpartition("@")[2].lower()
+    mid = message_id.strip("<> ").lower()
+    return mid.startswith("wk.") and mid.endswith("@" + domain)
+
+
+def render(draft: Draft, *, message_id: str, mail_from: str, from_name: str,
+           at: datetime) -> bytes:
+    msg = EmailMessage(policy=email.policy.SMTP)
+    msg["From"] = email.utils.formataddr((from_name, mail_from))
+    msg["To"] = ", ".join(draft.to)
+    if draft.cc:
+        msg["Cc"] = ", ".join(draft.cc)
+    msg["Subject"] = draft.subject
+    msg["Date"] = email.utils.format_datetime(at)
+    msg["Message-ID"] = f"<{message_id}>"
+    if draft.in_reply_to:
+        msg["In-Reply-To"] = f"<{draft.in_reply_to}>"
+    refs = [r for r in draft.references if r]
+    if draft.in_reply_to and draft.in_reply_to not in refs:
+        refs.append(draft.in_reply_to)
+    if refs:
+        msg["References"] = " ".join(f"<{r}>" for r in refs)
+    # RFC 3834: mark every automatic mail, and ask other robots not to answer it.
+    msg["Auto-Submitted"] = draft.auto_submitted if draft.auto else "no"
+    msg["X-Auto-Response-Suppress"] = "All"
+    msg[LOOP_HEADER] = mail_from
+    msg.set_content(draft.text)
+    if draft.html is not None:
+        msg.add_alternative(draft.html, subtype="html")
+    return msg.as_bytes()
+
+
+def enqueue(
+    session: Session,
+    draft: Draft,
+    *,
+    official_address: str,
+    from_name: str,
+    now: datetime,
+    case: Case | None = None,
+) -> OutboxMail:
+    """Plan one mail. Idempotent on `draft.key`: planning the same thing twice returns the
+    row planned first, so a retried transaction or a restarted job never sends twice."""
+    existing = session.scalar(select(OutboxMail).where(OutboxMail.key == draft.key))
+    if existing is not None:
+        return existing
+    recipients = [a for a in (*draft.to, *draft.cc) if a]
+    if not recipients:
+        raise ValueError(f"outbox mail {draft.key!r} has no recipient")
+    message_id = new_message_id(official_address)
+    row = OutboxMail(
+        key=draft.key,
+        purpose=draft.purpose,
+        case_id=case.id if case is not None else None,
+        message_id=message_id,
+        in_reply_to=draft.in_reply_to,
+        mail_from=official_address,
+        recipients=recipients,
+        first_recipient=recipients[0].lower(),
+        subject=draft.subject,
+        raw=render(draft, message_id=message_id, mail_from=official_address,
+                   from_name=from_name, at=now),
+        auto=draft.auto,
+        status="pending",
+        attempts=0,
+        created_at=now,
+        next_attempt_at=now,
+    )
+    if case is not None and case.id is None:
+        session.flush()
+        row.case_id = case.id
+    session.add(row)
+    session.flush()
+    log.info(f"{draft.purpose}_queued", key=draft.key, to=recipients,
+             case=case.reference if case is not None else None)
+    return row

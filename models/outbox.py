@@ -1,0 +1,38 @@
+"""Outbox: every mail the desk sends, planned in the transaction that causes it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, LargeBinary, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from models.base import Base
+
+OUTBOX_STATUSES = ("pending", "sent", "failed", "undelivered")
+
+
+class OutboxMail(Base):
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(300), unique=True, nullable=False)
+    purpose: Mapped[str] = mapped_column(String(40), nullable=False, index=True)
+    case_id: Mapped[int | None] = mapped_column(
+        ForeignKey("cases.id", ondelete="SET NULL"), index=True
+    )
+    message_id: Mapped[str] = mapped_column(String(998), unique=True, nullable=False)
+    in_reply_to: Mapped[str | None] = mapped_column(String(998))
+    mail_from: Mapped[str] = mapped_column(String(320), nullable=False)
+    recipients: Mapped[list[str]] = mapped_column(JSON, nullable=False)
+    first_recipient: Mapped[str] = mapped_column(String(320), nullable=False, index=True)
+    subject: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    raw: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
+    auto: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+    status: Mapped[str] = mapped_column(String(16), nullable=False, default="pending", index=True)
+    attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    created_at: Mapped[datetime] = mapped_column(nullable=False, index=True)
+    next_attempt_at: Mapped[datetime] = mapped_column(nullable=False, index=True)
+    sent_at: Mapped[datetime | None]
+    failed_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)

@@ -1,0 +1,121 @@
+"""Fixtures: real Dovecot, real SMTP sink, SQLite and PostgreSQL databases at the schema head."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from daemon.db import make_engine, session_factory, upgrade
+from models import Base
+from tests.servers import (
+    Dovecot,
+    SmtpSink,
+    create_pg_database,
+    drop_pg_database,
+    running_dovecot,
+)
+
+REPO = Path(__file__).resolve().parents[1]
+SAMPLES = REPO.parent / "shared" / "samples"
+
+
+@pytest.fixture(scope="session")
+def dovecot_server() -> Iterator[Dovecot]:
+    with running_dovecot() as server:
+        yield server
+
+
+@pytest.fixture
+def dovecot(dovecot_server: Dovecot) -> Dovecot:
+    """The session's Dovecot with an empty mailbox for this test."""
+    dovecot_server.reset_user()
+    if dovecot_server.master_pid() is None:
+        dovecot_server.restart()
+    return dovecot_server
+
+
+@pytest.fixture(scope="session")
+def smtp_server() -> Iterator[SmtpSink]:
+    sink = SmtpSink()
+    sink.start()
+    try:
+        yield sink
+    finally:
+        sink.stop()
+
+
+@pytest.fixture
+def smtp_sink(smtp_server: SmtpSink) -> Iterator[SmtpSink]:
+    """The session's SMTP sink, emptied and without injected failures."""
+    smtp_server.handler.clear()
+    if smtp_server._controller is None:
+        smtp_server.start()
+    yield smtp_server
+    smtp_server.handler.clear()
+
+
+@pytest.fixture(scope="session")
+def pg_url() -> Iterator[str]:
+    """A PostgreSQL database for this test session, migrated to head once."""
+    url = create_pg_database()
+    try:
+        upgrade(url)
+        yield url
+    finally:
+        drop_pg_database(url)
+
+
+def _truncate(engine: Engine) -> None:
+    tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        else:
+            for name in tables:
+                conn.execute(text(f"DELETE FROM {name}"))
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A database at the schema head, empty: SQLite file or the session's PostgreSQL."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'watchkeeper.db'}"
+        upgrade(url)
+        yield url
+    else:
+        url = request.getfixturevalue("pg_url")
+        engine = make_engine(url, pooled=False)
+        _truncate(engine)
+        engine.dispose()
+        yield url
+
+
+@pytest.fixture
+def engine(db_url: str) -> Iterator[Engine]:
+    eng = make_engine(db_url)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def sessions(engine: Engine) -> sessionmaker[Session]:
+    return session_factory(engine)
+
+
+def run_cli(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None,
+            timeout: float = 120, input: str | None = None) -> subprocess.CompletedProcess[str]:
+    """Run the real `watchkeeper` command as a subprocess."""
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("WATCHKEEPER_")}
+    full_env.update(env or {})
+    return subprocess.run(
+        [sys.executable, "-m", "daemon.cli", *args], capture_output=True, text=True,
+        env=full_env, cwd=cwd or REPO, timeout=timeout, input=input,
+    )
