@@ -235,7 +235,8 @@ def test_every_problem_is_reported() -> None:
             " primary contact point (a country needs exactly one primary)",
         ),
         (
-            [{}, {"role": "secondary", "emails": ["x@police.fr.example", "CP247@police.fr.example"]}],
+            [{}, {"role": "secondary",
+                  "emails": ["x@police.fr.example", "CP247@police.fr.example"]}],
             "contact point #2 (FR, x@police.fr.example): emails 'CP247@police.fr.example' is"
             " already listed by contact point #1 (FR, cp247@police.fr.example);"
             " an address belongs to one contact point",
