@@ -318,7 +318,7 @@ def _check_entry(number: int, raw: Mapping[str, object] | str) -> _Entry:
         if key not in FIELDS:
             entry.problem(f"unknown field {key!r}")
     for key in REQUIRED:
-        if raw.get(key) in (None, "", []):
+        if _blank(raw.get(key)):
             entry.problem(f"{key} is missing")
 
     entry.country = _country(entry, raw.get("country"))
@@ -327,7 +327,7 @@ def _check_entry(number: int, raw: Mapping[str, object] | str) -> _Entry:
     entry.emails = _emails(entry, raw.get("emails"))
     office_phone = _phone(entry, "office_phone", raw.get("office_phone"))
     after_hours_phone = _phone(entry, "after_hours_phone", raw.get("after_hours_phone"))
-    if raw.get("office_phone") is None and raw.get("after_hours_phone") is None:
+    if _blank(raw.get("office_phone")) and _blank(raw.get("after_hours_phone")):
         entry.problem("no phone number (give office_phone, after_hours_phone or both)")
     zone = _zone(entry, raw.get("timezone"))
     hours = _hours(entry, raw.get("office_hours"))
@@ -350,6 +350,10 @@ def _check_entry(number: int, raw: Mapping[str, object] | str) -> _Entry:
             preservation_days=preservation_days,
         )
     return entry
+
+
+def _blank(value: object) -> bool:
+    return value is None or value == [] or (isinstance(value, str) and not value.strip())
 
 
 def _text(entry: _Entry, key: str, value: object) -> str | None:
@@ -538,11 +542,12 @@ def _check_addresses(entries: Iterable[_Entry]) -> None:
         for address in entry.emails:
             first = owners.setdefault(address.lower(), entry)
             if first is not entry:
-                where = "another country" if first.country != entry.country else "the same country"
-                entry.problem(
-                    f"emails {address!r} is already listed by {first.label} ({where});"
-                    " an address belongs to one contact point"
+                rule = (
+                    "an address belongs to one contact point"
+                    if first.country == entry.country
+                    else "no address may be shared by two countries"
                 )
+                entry.problem(f"emails {address!r} is already listed by {first.label}; {rule}")
                 entry.contact_point = None
 
 
@@ -619,8 +624,9 @@ def _fields(cp: ContactPoint) -> list[tuple[str, str | int | tuple[str, ...]]]:
 def _toml_value(value: str | int | tuple[str, ...]) -> str:
     if isinstance(value, tuple):
         return "[" + ", ".join(_toml_value(v) for v in value) + "]"
-    # JSON's string escapes (\" \\ \n \uXXXX ...) are all valid in a TOML basic string.
-    return json.dumps(value, ensure_ascii=False)
+    # JSON's string escapes (\" \\ \n \uXXXX ...) are all valid in a TOML basic string;
+    # TOML also forbids a raw DEL, which JSON leaves alone.
+    return json.dumps(value, ensure_ascii=False).replace("\x7f", "\\u007f")
 
 
 def _toml_key(key: str) -> str:
@@ -633,3 +639,64 @@ def _csv_cell(value: str | int | tuple[str, ...] | None) -> str:
     if isinstance(value, tuple):
         return ";".join(value)
     return str(value)
+
+
+# ---------------------------------------------------------------- differences
+
+
+@dataclass(frozen=True)
+class Change:
+    """One difference between two directories: a contact point added or removed, or a field."""
+
+    country: str
+    role: str
+    kind: str  # "added", "removed" or "changed"
+    field: str | None = None
+    old: str | None = None
+    new: str | None = None
+
+    def describe(self) -> str:
+        if self.kind != "changed":
+            return f"{self.country} {self.role}: {self.kind} ({self.old or self.new})"
+        return f"{self.country} {self.role}: {self.field} {self.old!r} -> {self.new!r}"
+
+
+def diff(old: Directory, new: Directory) -> tuple[Change, ...]:
+    """What importing `new` over `old` changes, country by country in alphabetical order.
+
+    Within a country, contact points are paired by role and then by order of appearance.
+    """
+    changes: list[Change] = []
+    for country in sorted(set(old.countries()) | set(new.countries())):
+        before, after = _by_role(old, country), _by_role(new, country)
+        for key in sorted(set(before) | set(after), key=lambda k: (k[0] != "primary", k)):
+            a, b = before.get(key), after.get(key)
+            if a is None and b is not None:
+                changes.append(Change(country, key[0], "added", new=_summary(b)))
+            elif b is None and a is not None:
+                changes.append(Change(country, key[0], "removed", old=_summary(a)))
+            elif a is not None and b is not None:
+                old_fields, new_fields = _texts(a), _texts(b)
+                changes += [
+                    Change(country, key[0], "changed", name, old_fields[name], new_fields[name])
+                    for name in FIELDS
+                    if old_fields[name] != new_fields[name]
+                ]
+    return tuple(changes)
+
+
+def _by_role(directory: Directory, country: str) -> dict[tuple[str, int], ContactPoint]:
+    paired: dict[tuple[str, int], ContactPoint] = {}
+    for cp in directory.for_country(country):
+        paired[(cp.role, sum(1 for role, _ in paired if role == cp.role))] = cp
+    return paired
+
+
+def _summary(cp: ContactPoint) -> str:
+    return f"{cp.authority}, {', '.join(cp.emails)}"
+
+
+def _texts(cp: ContactPoint) -> dict[str, str]:
+    texts = {key: _csv_cell(value) for key, value in _fields(cp)}
+    texts["retention"] = "; ".join(f"{k}: {v}" for k, v in cp.retention)
+    return {name: texts.get(name, "") for name in FIELDS}

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from parsers.directory import (
     COUNTRIES,
@@ -13,6 +16,7 @@ from parsers.directory import (
     ContactPoint,
     Directory,
     DirectoryError,
+    diff,
     dump_csv,
     dump_toml,
     load_csv,
@@ -36,16 +40,20 @@ BASE: dict[str, object] = {
 }
 
 
+def toml_value(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False).replace("\x7f", "\\u007f")
+
+
 def toml_entry(**fields: object) -> str:
     """One [[contact_points]] table; a value of None leaves the field out."""
     lines = ["[[contact_points]]"]
     retention = fields.pop("retention", None)
     for key, value in (BASE | fields).items():
         if value is not None:
-            lines.append(f"{key} = {json.dumps(value)}")
+            lines.append(f"{key} = {toml_value(value)}")
     if isinstance(retention, dict):
         lines.append("[contact_points.retention]")
-        lines += [f"{json.dumps(k)} = {json.dumps(v)}" for k, v in retention.items()]
+        lines += [f"{toml_value(k)} = {toml_value(v)}" for k, v in retention.items()]
     return "\n".join(lines) + "\n"
 
 
@@ -157,6 +165,7 @@ def test_three_problems_three_lines(name: str) -> None:
         ({"country": None}, "country is missing"),
         ({"country": 33}, "country must be text, not a number"),
         ({"authority": ""}, "authority is missing"),
+        ({"authority": "   "}, "authority is missing"),
         ({"role": "main"}, "role 'main' must be 'primary' or 'secondary'"),
         ({"role": None}, "role is missing"),
         ({"emails": []}, "emails is missing"),
@@ -176,6 +185,7 @@ def test_three_problems_three_lines(name: str) -> None:
         ({"after_hours_phone": "call the switchboard"}, "is not in international format"),
         ({"office_phone": "+33 1 49 00 00 11 ext. 12"}, "has an extension"),
         ({"office_phone": None, "after_hours_phone": None}, "no phone number"),
+        ({"office_phone": "", "after_hours_phone": " "}, "no phone number"),
         ({"timezone": "CEST"}, "timezone 'CEST' is not an IANA time zone"),
         ({"timezone": "europe/paris"},
          "timezone 'europe/paris' is not an IANA time zone (did you mean 'Europe/Paris'?)"),
@@ -376,3 +386,60 @@ def test_country_queries(good: Directory) -> None:
     assert good.primary("US") == good.contact_points[0]
     assert good.primary("DE") is None
     assert good.for_country("DE") == ()
+
+
+# ---------------------------------------------------------------- differences
+
+
+def test_diff_per_country() -> None:
+    """Importing shows contact points added and removed and each field changed, per country."""
+    old = load_toml(SAMPLE.read_bytes())
+    assert diff(old, old) == ()
+    fr, de = old.for_country("FR")[0], old.for_country("DE")[0]
+    ch_secondary = old.for_country("CH")[1]
+    be = replace(fr, country="BE", authority="FCCU", emails=("fccu@police.be.example",))
+    kept = [cp for cp in old.contact_points if cp.country not in ("IT", "FR", "CH", "DE")]
+    new = Directory((
+        *kept,
+        replace(fr, office_phone="+33149000012", languages=("fr",)),
+        old.for_country("CH")[0],
+        replace(ch_secondary, office_hours="24/7"),
+        replace(de, retention=(("subscriber", "contract duration"),)),
+        be,
+    ))
+    assert [c.describe() for c in diff(old, new)] == [
+        "BE primary: added (FCCU, fccu@police.be.example)",
+        "CH secondary: office_hours 'Mon-Fri 08:00-18:00' -> '24/7'",
+        "DE primary: retention 'subscriber: contract duration; traffic: no general retention'"
+        " -> 'subscriber: contract duration'",
+        "FR primary: office_phone '+33149000011' -> '+33149000012'",
+        "FR primary: languages 'fr;en' -> 'fr'",
+        "IT primary: removed (Arma dei Carabinieri - ROS - Reparto indagini telematiche,"
+        " ros-cyber-247@carabinieri.it.example)",
+    ]
+
+
+# ---------------------------------------------------------------- robustness
+
+
+@given(st.binary(max_size=400))
+def test_random_bytes_never_crash(data: bytes) -> None:
+    """Any bytes either load or raise DirectoryError, in both formats."""
+    for name in ("d.toml", "d.csv"):
+        try:
+            load_file(name, data)
+        except DirectoryError as exc:
+            assert exc.problems
+
+
+@given(st.lists(st.sampled_from(list(BASE)), max_size=4), st.text(max_size=30))
+def test_random_field_values_never_crash(keys: list[str], value: str) -> None:
+    """Any text in any field loads and round-trips, or raises DirectoryError naming entry #1."""
+    text = toml_entry(**dict.fromkeys(keys, value))
+    try:
+        directory = load_toml(text.encode())
+    except DirectoryError as exc:
+        assert all(p.startswith("contact point #1 (") for p in exc.problems)
+    else:
+        assert load_toml(dump_toml(directory).encode()) == directory
+        assert load_csv(dump_csv(directory).encode()) == directory
