@@ -2,13 +2,82 @@
 
 from __future__ import annotations
 
+import importlib
+from collections.abc import Callable
+from datetime import datetime
+
+import structlog
 from sqlalchemy.orm import Session, sessionmaker
 
 from config.settings import Settings
+from daemon import digest, reminders
 from daemon.clock import Clock
+from daemon.db import transaction
+from daemon.directory_store import load_directory
+from parsers.directory import Directory
+
+log = structlog.get_logger("watchkeeper.jobs")
+
+Work = Callable[[Session, Settings, Directory, datetime], object]
+
+
+def _backfill(session: Session, settings: Settings, directory: Directory, now: datetime) -> int:
+    return reminders.backfill_deadlines(session, settings, directory, now)
+
+
+def _reminders(session: Session, settings: Settings, directory: Directory, now: datetime) -> int:
+    return reminders.send_due_reminders(session, settings, now)
+
+
+def _calls(session: Session, settings: Settings, directory: Directory, now: datetime) -> int:
+    return reminders.send_call_prompts(session, settings, directory, now)
+
+
+def _preservation(session: Session, settings: Settings, directory: Directory,
+                  now: datetime) -> int:
+    return reminders.send_preservation_warnings(session, settings, now)
+
+
+def _retention(session: Session, settings: Settings, directory: Directory, now: datetime) -> int:
+    return reminders.flag_retention_risks(session, settings, directory, now)
+
+
+def _digest(session: Session, settings: Settings, directory: Directory, now: datetime) -> bool:
+    return digest.send_due_digest(session, settings, now)
+
+
+def _ping(session: Session, settings: Settings, directory: Directory, now: datetime) -> object:
+    # The ping test's own schedule lives with the ping work; run it when that code has it.
+    ping = importlib.import_module("daemon.ping")
+    hook = getattr(ping, "run_due_ping_work", None)
+    if hook is None:
+        return None
+    return hook(session, settings, now)
+
+
+# In this order: deadlines first, so that a case opened without them is reminded on time.
+WORK: tuple[tuple[str, Work], ...] = (
+    ("deadlines", _backfill),
+    ("reminders", _reminders),
+    ("call_prompts", _calls),
+    ("preservation_warnings", _preservation),
+    ("retention_risks", _retention),
+    ("digest", _digest),
+    ("ping", _ping),
+)
 
 
 def run_due(settings: Settings, sessions: sessionmaker[Session], clock: Clock) -> None:
-    """Plan every reminder, prompt and report that is due at the clock's instant."""
-    # Filled in by the deadlines work.
-    return None
+    """Plan every reminder, prompt and report that is due at the clock's instant.
+
+    Each kind of work runs in its own transaction, so one that fails (and is logged) does
+    not hold back the others; the next tick tries it again from the database's state.
+    """
+    now = clock.now()
+    for name, work in WORK:
+        try:
+            with transaction(sessions) as session:
+                directory = load_directory(session)
+                work(session, settings, directory, now)
+        except Exception:
+            log.exception("due_work_failed", work=name)
