@@ -10,6 +10,7 @@ from typing import Any
 
 import structlog
 from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy import case as when_then
 from sqlalchemy.orm import Session
 
 from config.settings import Settings
@@ -170,7 +171,8 @@ def collect(session: Session, settings: Settings, now: datetime) -> DigestData:
     urgent = _count(session, *_open(), or_(Case.urgent.is_(True),
                                            Case.request_type == "emergency_disclosure"))
     overdue = _section(
-        session, [_overdue_at(now)], Case.start_due_at,
+        session, [_overdue_at(now)],
+        when_then((Case.started_at.is_(None), Case.start_due_at), else_=Case.answer_due_at),
         lambda c: _overdue_row(c, now),
     )
     risks = _section(

@@ -113,11 +113,14 @@ def open_case(
     _counter[0] += 1
     reference = f"WK-{opened_at.year}-{_counter[0]:05d}"
     with transaction(sessions) as session:
+        values: dict[str, Any] = {
+            "status": "acknowledged" if direction == "incoming" else "new",
+            "subject": f"Request {reference}", "flags": [], "rules": [], "details": {},
+        }
+        values.update(fields)
         case = Case(
             reference=reference, direction=direction, request_type=request_type,
-            urgent=urgent, status="acknowledged" if direction == "incoming" else "new",
-            country=country, subject=f"Request {reference}", opened_at=opened_at,
-            flags=[], rules=[], details={}, **fields,
+            urgent=urgent, country=country, opened_at=opened_at, **values,
         )
         session.add(case)
         if apply:
