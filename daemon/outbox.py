@@ -14,11 +14,35 @@ import structlog
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from config.settings import Settings
 from models import Case, OutboxMail
 
 log = structlog.get_logger("watchkeeper.outbox")
 
 LOOP_HEADER = "X-Loop"
+
+# Purposes of the mail the desk sends; the outbox key is "<case or subject>:<purpose>:<step>".
+ACK = "ack"
+RESEND_REQUEST = "resend_request"
+EXECUTION_STARTED = "execution_started"
+OPERATOR_ALERT = "operator_alert"
+DELIVERY_FAILURE_ALERT = "delivery_failure_alert"
+
+# Mail addressed to the desk's own staff: a failure of one of these is logged but never
+# alerted about by mail, or an unreachable operator address would feed a loop of alerts.
+OPERATOR_PURPOSES = frozenset({OPERATOR_ALERT, DELIVERY_FAILURE_ALERT})
+
+PURPOSE_LABELS = {
+    ACK: "acknowledgement",
+    RESEND_REQUEST: "request to resend",
+    EXECUTION_STARTED: "execution-started confirmation",
+    OPERATOR_ALERT: "operator alert",
+    DELIVERY_FAILURE_ALERT: "delivery-failure alert",
+}
+
+
+def purpose_label(purpose: str) -> str:
+    return PURPOSE_LABELS.get(purpose, purpose.replace("_", " "))
 
 
 @dataclass(frozen=True)
@@ -124,3 +148,32 @@ def enqueue(
     log.info(f"{draft.purpose}_queued", key=draft.key, to=recipients,
              case=case.reference if case is not None else None)
     return row
+
+
+def notify_operators(
+    session: Session,
+    settings: Settings,
+    now: datetime,
+    *,
+    key: str,
+    subject: str,
+    text: str,
+    case: Case | None = None,
+    purpose: str = OPERATOR_ALERT,
+    to: Sequence[str] | None = None,
+) -> OutboxMail | None:
+    """Plan an alert to the duty officers (`desk.operators`, or `to`), idempotent on `key`.
+
+    Reminders, call prompts, quarantine and delivery-failure alerts all come through here.
+    Without any recipient configured the alert is only logged, never silently dropped.
+    """
+    recipients = tuple(to) if to is not None else settings.desk.operators
+    if not recipients:
+        log.warning("operator_alert_unaddressed", key=key, subject=subject,
+                    case=case.reference if case is not None else None,
+                    reason="desk.operators is empty")
+        return None
+    draft = Draft(key=key, purpose=purpose, to=recipients, subject=subject, text=text,
+                  auto=True, auto_submitted="auto-generated")
+    return enqueue(session, draft, official_address=settings.desk.official_address,
+                   from_name=settings.desk.name, now=now, case=case)

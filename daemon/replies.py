@@ -1,14 +1,424 @@
-"""Deciding and planning the mail the desk sends in answer to one incoming message."""
+"""Deciding and planning the mail the desk sends in answer to one incoming message.
+
+`plan_replies` runs inside the message's transaction: the acknowledgement (or the request
+to resend from the official address), the suppression events, and the handling of bounces
+of our own mail are written together with the message, or not at all.
+"""
 
 from __future__ import annotations
 
+import re
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+import structlog
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from config.settings import Settings
+from daemon import audit
 from daemon.incoming import Env, Incoming
+from daemon.outbox import (
+    ACK,
+    DELIVERY_FAILURE_ALERT,
+    EXECUTION_STARTED,
+    OPERATOR_PURPOSES,
+    RESEND_REQUEST,
+    Draft,
+    enqueue,
+    notify_operators,
+    purpose_label,
+)
+from daemon.suppression import over_rate_limit, suppression_reason
+from daemon.templates import format_local, render, render_for
+from models import Case, OutboxMail
+from parsers.directory import ContactPoint, Directory
+
+if TYPE_CHECKING:
+    from parsers.result import ParsedMessage
+
+log = structlog.get_logger("watchkeeper.replies")
+
+ACTOR = "watchkeeper"
+UNVERIFIED_FLAG = "unverified_sender"
+NO_CASE = "no_case"
+
+_REPLY_PREFIX = re.compile(
+    r"^\s*(?:(?:re|aw|sv|vs|r|ref|antw|odp|fw|fwd|tr|wg|rv|enc|res)\s*(?:\[\d+\])?\s*[:：]\s*)+",
+    re.IGNORECASE,
+)
+
+
+# ---------------------------------------------------------------------------- helpers
+
+
+def reply_subject(reference: str, their_subject: str | None) -> str:
+    """`Re: [WK-2026-00042] <their subject>`, without doubling "Re:" or the tag."""
+    rest = _REPLY_PREFIX.sub("", " ".join((their_subject or "").split()))
+    tag = f"[{reference}]"
+    if tag.lower() not in rest.lower():
+        rest = f"{tag} {rest}".strip()
+    return f"Re: {rest}"
+
+
+def _country_contact(directory: Directory, country: str | None) -> ContactPoint | None:
+    if not country:
+        return None
+    return directory.primary(country) or next(iter(directory.for_country(country)), None)
+
+
+def _official_addresses(directory: Directory, country: str | None) -> list[str]:
+    if not country:
+        return []
+    return [e for cp in directory.for_country(country) for e in cp.emails[:1]]
+
+
+def _partner_of_sender(directory: Directory, address: str) -> ContactPoint | None:
+    """The contact point the sender belongs to: by exact address, else by its domain."""
+    return directory.owner_of(address) or directory.owner_of_domain(address.rpartition("@")[2])
+
+
+def recent_auto_mails(session: Session, address: str, now: datetime) -> int:
+    """Automatic mails planned to `address` (first recipient) in the hour before `now`."""
+    count = session.scalar(
+        select(func.count(OutboxMail.id)).where(
+            OutboxMail.auto.is_(True),
+            OutboxMail.first_recipient == address.strip().lower(),
+            OutboxMail.created_at > now - timedelta(hours=1),
+        )
+    )
+    return int(count or 0)
+
+
+def _desk_context(settings: Settings) -> dict[str, object]:
+    desk = settings.desk
+    return {
+        "desk_name": desk.name,
+        "official_address": desk.official_address,
+        "office_phone": desk.office_phone,
+        "after_hours_phone": desk.after_hours_phone,
+        "office_hours": desk.office_hours,
+    }
+
+
+def _add_flag(case: Case, flag: str) -> None:
+    if flag not in (case.flags or []):
+        case.flags = [*(case.flags or []), flag]  # a new list, so the JSON change is seen
+
+
+def _suppressed(session: Session, env: Env, incoming: Incoming, reason: str) -> None:
+    parsed = incoming.parsed
+    audit.record(session, "ack_suppressed", at=env.now, actor=ACTOR, case=incoming.case,
+                 message=incoming.message, reason=reason, sender=parsed.from_addr,
+                 message_kind=parsed.kind)
+    log.info("ack_suppressed", reason=reason, sender=parsed.from_addr, kind=parsed.kind,
+             message_id=parsed.message_id,
+             case=incoming.case.reference if incoming.case is not None else None)
+
+
+# ---------------------------------------------------------------------------- the step
 
 
 def plan_replies(session: Session, env: Env, incoming: Incoming) -> None:
     """Plan acknowledgements, resend requests and alerts for one live message, or record
     why none is sent. Runs inside the message's transaction."""
-    # Filled in by the outgoing-mail work; until then the daemon sends nothing.
-    return None
+    if not incoming.live or incoming.folder_role != "inbox":
+        return
+    parsed = incoming.parsed
+    settings = env.settings
+    if parsed.kind == "bounce" or parsed.bounced_message_id:
+        handle_bounce(session, env, incoming)
+    reason = suppression_reason(parsed, settings.desk.official_address)
+    if reason is None and not parsed.should_acknowledge:
+        return  # a human follow-up or other mail: nothing to answer, nothing to report
+    if reason is None and incoming.case is None:
+        reason = NO_CASE
+    if reason is None and parsed.from_addr:
+        reason = over_rate_limit(recent_auto_mails(session, parsed.from_addr, env.now),
+                                 settings.smtp.max_auto_replies_per_hour)
+    if reason is not None:
+        _suppressed(session, env, incoming, reason)
+        return
+    assert incoming.case is not None
+    if not parsed.sender_verified:
+        _add_flag(incoming.case, UNVERIFIED_FLAG)
+        if settings.desk.unverified_sender == "ask_resend":
+            plan_resend_request(session, env, incoming)
+            return
+    plan_ack(session, env, incoming)
+
+
+def _recipients(env: Env, parsed: ParsedMessage) -> tuple[list[str], list[str]]:
+    """The sender, and in copy the partner's official address when the sender used
+    another address of theirs."""
+    sender = parsed.from_addr or ""
+    to = [sender]
+    cc: list[str] = []
+    if parsed.sender_verified:
+        return to, cc
+    partner = _partner_of_sender(env.directory, sender)
+    if partner is not None and partner.emails:
+        official = partner.emails[0]
+        if official.lower() != sender.lower():
+            cc.append(official)
+    return to, cc
+
+
+def _threading(parsed: ParsedMessage) -> tuple[str | None, list[str]]:
+    mid = (parsed.message_id or "").strip("<> ") or None
+    refs = [r.strip("<> ") for r in (parsed.references or ()) if r and r.strip("<> ")]
+    if mid and mid not in refs:
+        refs.append(mid)
+    return mid, refs
+
+
+def plan_ack(session: Session, env: Env, incoming: Incoming) -> OutboxMail:
+    """The acknowledgement of a new request, in the partner's language."""
+    parsed, case, message = incoming.parsed, incoming.case, incoming.message
+    assert case is not None
+    settings = env.settings
+    country = case.country or parsed.country
+    cp = _country_contact(env.directory, country)
+    received = message.internal_date or message.fetched_at or env.now
+    start_due = case.start_due_at
+    zone_for_partner = cp.zone if cp is not None else settings.desk.zone
+    identifiers = len(parsed.identifiers)
+    rendered = render_for(
+        settings, env.directory, country, "ack",
+        ref=case.reference,
+        their_subject=parsed.subject or message.subject or "",
+        received_partner=format_local(received, cp.zone) if cp is not None else None,
+        received_desk=format_local(received, settings.desk.zone),
+        request_type=parsed.request_type or case.request_type,
+        urgent=bool(parsed.urgent or case.urgent),
+        their_reference=parsed.their_reference or case.their_reference,
+        identifier_count=identifiers,
+        provider=parsed.provider or case.provider,
+        start_due=format_local(start_due, zone_for_partner) if start_due else None,
+        unverified=not parsed.sender_verified,
+        official_addresses=_official_addresses(env.directory, country),
+        **_desk_context(settings),
+    )
+    to, cc = _recipients(env, parsed)
+    in_reply_to, references = _threading(parsed)
+    draft = Draft(
+        key=f"{case.reference}:{ACK}:{message.id}",
+        purpose=ACK,
+        to=to,
+        cc=cc,
+        subject=rendered.subject or reply_subject(case.reference, parsed.subject),
+        text=rendered.text,
+        in_reply_to=in_reply_to,
+        references=references,
+        auto=True,
+        auto_submitted="auto-replied",
+    )
+    row = enqueue(session, draft, official_address=settings.desk.official_address,
+                  from_name=settings.desk.name, now=env.now, case=case)
+    audit.record(session, "ack_queued", at=env.now, actor=ACTOR, case=case, message=message,
+                 outbox=row.key, message_id=row.message_id, to=list(row.recipients),
+                 language=rendered.language)
+    return row
+
+
+def plan_resend_request(session: Session, env: Env, incoming: Incoming) -> OutboxMail:
+    """Policy `ask_resend`: ask an unverified sender to resend from their country's
+    official address, and hold the case until they do."""
+    parsed, case, message = incoming.parsed, incoming.case, incoming.message
+    assert case is not None
+    settings = env.settings
+    country = case.country or parsed.country
+    received = message.internal_date or message.fetched_at or env.now
+    rendered = render_for(
+        settings, env.directory, country, RESEND_REQUEST,
+        ref=case.reference,
+        their_subject=parsed.subject or message.subject or "",
+        sender=parsed.from_addr,
+        partner_country=country,
+        received_desk=format_local(received, settings.desk.zone),
+        official_addresses=_official_addresses(env.directory, country),
+        **_desk_context(settings),
+    )
+    to, cc = _recipients(env, parsed)
+    in_reply_to, references = _threading(parsed)
+    draft = Draft(
+        key=f"{case.reference}:{RESEND_REQUEST}:{message.id}",
+        purpose=RESEND_REQUEST,
+        to=to,
+        cc=cc,
+        subject=rendered.subject or reply_subject(case.reference, parsed.subject),
+        text=rendered.text,
+        in_reply_to=in_reply_to,
+        references=references,
+        auto=True,
+        auto_submitted="auto-replied",
+    )
+    row = enqueue(session, draft, official_address=settings.desk.official_address,
+                  from_name=settings.desk.name, now=env.now, case=case)
+    previous = case.status
+    if case.status in ("new", "acknowledged"):
+        case.status = "held"
+    audit.record(session, "resend_requested", at=env.now, actor=ACTOR, case=case,
+                 message=message, outbox=row.key, message_id=row.message_id,
+                 to=list(row.recipients), official=_official_addresses(env.directory, country))
+    if previous != case.status:
+        audit.record(session, "case_held", at=env.now, actor=ACTOR, case=case, message=message,
+                     reason=UNVERIFIED_FLAG)
+        log.info("case_held", case=case.reference, reason=UNVERIFIED_FLAG,
+                 sender=parsed.from_addr)
+    return row
+
+
+# ---------------------------------------------------------------------------- bounces
+
+
+def _bounce_candidates(parsed: ParsedMessage) -> list[str]:
+    found: list[str] = []
+    for mid in (parsed.bounced_message_id, parsed.in_reply_to, *(parsed.references or ())):
+        clean = (mid or "").strip().strip("<>").strip()
+        if clean and clean not in found:
+            found.append(clean)
+    return found
+
+
+def handle_bounce(session: Session, env: Env, incoming: Incoming) -> OutboxMail | None:
+    """A delivery status notification about mail we sent: mark that mail undelivered,
+    link the notification to its case, and alert the operators."""
+    parsed, message = incoming.parsed, incoming.message
+    candidates = _bounce_candidates(parsed)
+    if not candidates:
+        return None
+    rows = {r.message_id: r for r in session.scalars(
+        select(OutboxMail).where(OutboxMail.message_id.in_(candidates))
+    )}
+    row = next((rows[c] for c in candidates if c in rows), None)
+    if row is None:
+        log.info("bounce_unmatched", message_id=parsed.message_id,
+                 bounced_message_id=parsed.bounced_message_id)
+        return None
+    case = session.get(Case, row.case_id) if row.case_id is not None else None
+    if case is not None and message.case_id is None:
+        message.case_id = case.id
+    if row.status == "undelivered":
+        return row  # a second notice about the same mail: already reported
+    status = " ".join(str(parsed.bounce_status or "").split()) or "no status given"
+    row.status = "undelivered"
+    row.failed_at = env.now
+    row.last_error = f"bounced: {status}"
+    audit.record(session, "mail_bounced", at=env.now, actor=ACTOR, case=case, message=message,
+                 outbox=row.key, purpose=row.purpose, status=status,
+                 recipients=list(row.recipients))
+    log.warning("mail_bounced", key=row.key, purpose=row.purpose, status=status,
+                to=list(row.recipients), message_id=row.message_id,
+                case=case.reference if case is not None else None)
+    if row.purpose not in OPERATOR_PURPOSES:
+        alert_delivery_failure(session, env.settings, env.now, row, f"bounced: {status}",
+                               case=case, bounced=True)
+    return row
+
+
+def alert_delivery_failure(
+    session: Session,
+    settings: Settings,
+    now: datetime,
+    row: OutboxMail,
+    error: str,
+    *,
+    case: Case | None = None,
+    bounced: bool = False,
+) -> OutboxMail | None:
+    """Tell the operators that a mail was not delivered ("acknowledgement to FR bounced:
+    550 mailbox unknown"). Never about an alert: that would loop."""
+    if row.purpose in OPERATOR_PURPOSES:
+        log.error("operator_alert_undeliverable", key=row.key, error=error,
+                  to=list(row.recipients))
+        return None
+    if case is None and row.case_id is not None:
+        case = session.get(Case, row.case_id)
+    whom = (case.country if case is not None and case.country else None) or row.first_recipient
+    short = error.removeprefix("bounced: ")
+    headline = (f"{purpose_label(row.purpose)} to {whom} "
+                f"{'bounced' if bounced else 'failed'}: {short}")
+    if case is not None:
+        headline += f" [{case.reference}]"
+    rendered = render(
+        settings, DELIVERY_FAILURE_ALERT, (),
+        headline=headline, purpose_label=purpose_label(row.purpose), key=row.key,
+        ref=case.reference if case is not None else None, recipients=list(row.recipients),
+        mail_subject=row.subject, message_id=row.message_id,
+        created=format_local(row.created_at, settings.desk.zone), attempts=row.attempts,
+        error=error, bounced=bounced,
+    )
+    return notify_operators(
+        session, settings, now,
+        key=f"{'bounce' if bounced else 'delivery_failure'}:{row.id}",
+        subject=rendered.subject or f"[watchkeeper] {headline}",
+        text=rendered.text, case=case, purpose=DELIVERY_FAILURE_ALERT,
+    )
+
+
+# ---------------------------------------------------------------------------- execution
+
+
+def plan_execution_started(
+    session: Session,
+    settings: Settings,
+    directory: Directory,
+    case: Case,
+    now: datetime,
+    actor: str,
+) -> OutboxMail | None:
+    """Confirm to the partner, in the case's thread, that execution started.
+
+    Called by `watchkeeper case REF start` in its transaction, after `started_at` is set.
+    Idempotent: the key `<case>:execution_started:1` is planned once. Returns None when the
+    case has no partner address to write to (logged and recorded).
+    """
+    if case.direction != "incoming" or not case.counterpart_address:
+        audit.record(session, "confirmation_not_sent", at=now, actor=actor, case=case,
+                     reason="no partner address" if case.direction == "incoming"
+                     else "outgoing case")
+        log.warning("confirmation_not_sent", case=case.reference,
+                    reason="no partner address")
+        return None
+    started = case.started_at or now
+    cp = _country_contact(directory, case.country)
+    zone = cp.zone if cp is not None else settings.desk.zone
+    rendered = render_for(
+        settings, directory, case.country, EXECUTION_STARTED,
+        ref=case.reference,
+        their_reference=case.their_reference,
+        started_partner=format_local(started, cp.zone) if cp is not None else None,
+        started_desk=format_local(started, settings.desk.zone),
+        preservation_until=(format_local(case.preservation_expires_at, zone)
+                            if case.preservation_expires_at else None),
+        **_desk_context(settings),
+    )
+    root = (case.root_message_id or "").strip("<> ") or None
+    references: list[str] = [root] if root else []
+    ack = session.scalar(
+        select(OutboxMail).where(OutboxMail.case_id == case.id, OutboxMail.purpose == ACK)
+        .order_by(OutboxMail.id).limit(1)
+    ) if case.id is not None else None
+    if ack is not None:
+        references.append(ack.message_id)
+    cc = [a for a in _official_addresses(directory, case.country)[:1]
+          if a.lower() != case.counterpart_address.lower()]
+    draft = Draft(
+        key=f"{case.reference}:{EXECUTION_STARTED}:1",
+        purpose=EXECUTION_STARTED,
+        to=[case.counterpart_address],
+        cc=cc,
+        subject=rendered.subject or reply_subject(case.reference, case.subject),
+        text=rendered.text,
+        in_reply_to=ack.message_id if ack is not None else root,
+        references=references,
+        auto=True,
+        auto_submitted="auto-generated",
+    )
+    row = enqueue(session, draft, official_address=settings.desk.official_address,
+                  from_name=settings.desk.name, now=now, case=case)
+    audit.record(session, "confirmation_queued", at=now, actor=actor, case=case,
+                 outbox=row.key, message_id=row.message_id, to=list(row.recipients))
+    return row
+

@@ -1,14 +1,269 @@
-"""The outbox sender: the only module that speaks SMTP (aiosmtplib)."""
+"""The outbox sender: the only module that speaks SMTP (aiosmtplib).
+
+Due rows are claimed in a short transaction that counts the attempt and moves the next
+attempt out by the backoff delay before anything is sent. The claim is the lease: a crash
+after the server accepted a mail and before the result is recorded leaves the row pending,
+and it is sent again after the delay, once, with the same bytes and the same Message-ID.
+Each result is recorded in its own transaction right after its mail, so a crash loses at
+most the result of the mail on the wire.
+"""
 
 from __future__ import annotations
 
+import socket
+import ssl
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import lru_cache
+
+import aiosmtplib
+import structlog
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from config.settings import Settings
+from config.settings import Settings, SmtpSettings
+from daemon import audit
 from daemon.clock import Clock
+from daemon.db import transaction
+from daemon.outbox import ACK
+from daemon.replies import alert_delivery_failure
+from models import Case, OutboxMail
+
+log = structlog.get_logger("watchkeeper.sender")
+
+ACTOR = "watchkeeper"
+SENT, TEMPORARY, PERMANENT = "sent", "temporary", "permanent"
+# A safety bound on bursts per call, so that one call always returns.
+MAX_BURSTS_PER_CALL = 100
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """A claimed outbox row: what is needed to send it, read in the claiming transaction."""
+
+    id: int
+    key: str
+    purpose: str
+    message_id: str
+    mail_from: str
+    recipients: tuple[str, ...]
+    raw: bytes
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What the server said about one mail."""
+
+    result: str
+    error: str | None = None
+    refused: tuple[tuple[str, str], ...] = ()
+    connection_lost: bool = False
+
+
+def retry_delay(smtp: SmtpSettings, attempts: int) -> timedelta:
+    """Exponential backoff: the initial delay, doubling per attempt, capped."""
+    exponent = max(attempts - 1, 0)
+    seconds = smtp.retry_initial_seconds * (2.0 ** min(exponent, 60))
+    return timedelta(seconds=min(seconds, smtp.retry_max_seconds))
+
+
+def give_up_at(smtp: SmtpSettings, created_at: datetime) -> datetime:
+    return created_at + timedelta(hours=smtp.give_up_after_hours)
+
+
+def claim_due(settings: Settings, sessions: sessionmaker[Session], now: datetime,
+              limit: int) -> list[Claimed]:
+    """Claim up to `limit` due rows: count the attempt and push the next one out first."""
+    with transaction(sessions) as session:
+        query = (
+            select(OutboxMail)
+            .where(OutboxMail.status == "pending", OutboxMail.next_attempt_at <= now)
+            .order_by(OutboxMail.next_attempt_at, OutboxMail.id)
+            .limit(limit)
+        )
+        if session.get_bind().dialect.name == "postgresql":
+            # Two senders never take the same row (SQLite serialises writers at BEGIN).
+            query = query.with_for_update(skip_locked=True)
+        claimed: list[Claimed] = []
+        for row in session.scalars(query):
+            row.attempts += 1
+            row.next_attempt_at = now + retry_delay(settings.smtp, row.attempts)
+            claimed.append(Claimed(
+                id=row.id, key=row.key, purpose=row.purpose, message_id=row.message_id,
+                mail_from=row.mail_from, recipients=tuple(row.recipients), raw=row.raw,
+            ))
+        return claimed
+
+
+@lru_cache(maxsize=1)
+def _local_hostname() -> str:
+    return socket.getfqdn()
+
+
+def tls_context(smtp: SmtpSettings) -> ssl.SSLContext:
+    """Certificate and host name checks on, with the configured extra CA if any."""
+    return ssl.create_default_context(cafile=str(smtp.ca_file) if smtp.ca_file else None)
+
+
+def _client(settings: Settings) -> aiosmtplib.SMTP:
+    smtp = settings.smtp
+    secure = smtp.tls != "none"
+    return aiosmtplib.SMTP(
+        hostname=smtp.host,
+        port=smtp.port,
+        use_tls=smtp.tls == "ssl",
+        start_tls=smtp.tls == "starttls",
+        tls_context=tls_context(smtp) if secure else None,
+        timeout=smtp.timeout_seconds,
+        local_hostname=_local_hostname(),
+    )
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, aiosmtplib.SMTPRecipientsRefused):
+        return "; ".join(f"{e.recipient}: {e.code} {e.message}" for e in exc.recipients)
+    if isinstance(exc, aiosmtplib.SMTPResponseException):
+        return f"{exc.code} {exc.message}"
+    text = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def _classify(exc: BaseException) -> Outcome:
+    """5xx: permanent. 4xx, timeouts and lost connections: temporary."""
+    if isinstance(exc, aiosmtplib.SMTPRecipientsRefused):
+        permanent = all(e.code >= 500 for e in exc.recipients)
+        return Outcome(PERMANENT if permanent else TEMPORARY, _describe(exc))
+    if isinstance(exc, aiosmtplib.SMTPResponseException) and not isinstance(
+        exc, aiosmtplib.SMTPConnectResponseError
+    ):
+        return Outcome(PERMANENT if exc.code >= 500 else TEMPORARY, _describe(exc))
+    return Outcome(TEMPORARY, _describe(exc), connection_lost=True)
+
+
+async def _send_one(client: aiosmtplib.SMTP, item: Claimed) -> Outcome:
+    try:
+        refused, _reply = await client.sendmail(item.mail_from, list(item.recipients), item.raw)
+    except (aiosmtplib.SMTPException, OSError) as exc:
+        return _classify(exc)
+    return Outcome(SENT, refused=tuple(
+        (address, f"{resp.code} {resp.message}") for address, resp in refused.items()
+    ))
+
+
+def record(settings: Settings, sessions: sessionmaker[Session], clock: Clock, item: Claimed,
+           outcome: Outcome) -> None:
+    """Write what happened to one mail, with its event, log line and alert."""
+    now = clock.now()
+    with transaction(sessions) as session:
+        row = session.get(OutboxMail, item.id)
+        if row is None or row.status != "pending":
+            return
+        case = session.get(Case, row.case_id) if row.case_id is not None else None
+        ref = case.reference if case is not None else None
+        deadline = give_up_at(settings.smtp, row.created_at)
+        if outcome.result == SENT:
+            _record_sent(session, settings, now, row, case, outcome)
+        elif outcome.result == PERMANENT or now >= deadline:
+            error = outcome.error or "unknown error"
+            if outcome.result == TEMPORARY:
+                error = f"gave up after {settings.smtp.give_up_after_hours:g} h: {error}"
+            row.status = "failed"
+            row.failed_at = now
+            row.last_error = error
+            audit.record(session, "mail_failed", at=now, actor=ACTOR, case=case, outbox=row.key,
+                         purpose=row.purpose, error=error, attempts=row.attempts,
+                         recipients=list(row.recipients))
+            log.error("mail_failed", key=row.key, purpose=row.purpose, error=error,
+                      attempts=row.attempts, to=list(row.recipients),
+                      message_id=row.message_id, case=ref)
+            alert_delivery_failure(session, settings, now, row, error, case=case)
+        else:
+            row.last_error = outcome.error
+            row.next_attempt_at = min(now + retry_delay(settings.smtp, row.attempts), deadline)
+            audit.record(session, "mail_retry_scheduled", at=now, actor=ACTOR, case=case,
+                         outbox=row.key, error=outcome.error, attempts=row.attempts,
+                         next_attempt_at=row.next_attempt_at.isoformat())
+            log.warning("mail_retry_scheduled", key=row.key, purpose=row.purpose,
+                        error=outcome.error, attempts=row.attempts,
+                        next_attempt_at=row.next_attempt_at.isoformat(),
+                        message_id=row.message_id, case=ref)
+
+
+def _record_sent(session: Session, settings: Settings, now: datetime, row: OutboxMail,
+                 case: Case | None, outcome: Outcome) -> None:
+    row.status = "sent"
+    row.sent_at = now
+    accepted = [a for a in row.recipients if a not in dict(outcome.refused)]
+    row.last_error = ("refused: " + "; ".join(f"{a}: {e}" for a, e in outcome.refused)
+                      if outcome.refused else None)
+    ref = case.reference if case is not None else None
+    if case is not None and row.purpose == ACK and case.acknowledged_at is None:
+        case.acknowledged_at = now
+        if case.status == "new":
+            case.status = "acknowledged"
+    audit.record(session, "mail_sent", at=now, actor=ACTOR, case=case, outbox=row.key,
+                 purpose=row.purpose, message_id=row.message_id, to=accepted,
+                 attempts=row.attempts)
+    log.info("mail_sent", key=row.key, purpose=row.purpose, to=accepted,
+             message_id=row.message_id, attempts=row.attempts, case=ref)
+    if outcome.refused:
+        error = row.last_error or "refused"
+        audit.record(session, "mail_failed", at=now, actor=ACTOR, case=case, outbox=row.key,
+                     purpose=row.purpose, error=error, recipients=[a for a, _ in outcome.refused])
+        log.error("mail_failed", key=row.key, purpose=row.purpose, error=error,
+                  to=[a for a, _ in outcome.refused], message_id=row.message_id, case=ref)
+        alert_delivery_failure(session, settings, now, row, error, case=case)
+
+
+async def _deliver_burst(settings: Settings, sessions: sessionmaker[Session], clock: Clock,
+                         batch: list[Claimed]) -> tuple[int, bool]:
+    """Send a claimed batch over one connection. Returns (sent, server reachable)."""
+    client = _client(settings)
+    try:
+        await client.connect()
+        if settings.smtp.username:
+            await client.login(settings.smtp.username, settings.smtp.secret())
+    except (aiosmtplib.SMTPException, OSError) as exc:
+        outcome = Outcome(TEMPORARY, _describe(exc), connection_lost=True)
+        log.warning("smtp_unavailable", host=settings.smtp.host, port=settings.smtp.port,
+                    error=outcome.error, pending=len(batch))
+        for item in batch:
+            record(settings, sessions, clock, item, outcome)
+        if client.is_connected:
+            client.close()
+        return 0, False
+    sent = 0
+    try:
+        for position, item in enumerate(batch):
+            outcome = await _send_one(client, item)
+            record(settings, sessions, clock, item, outcome)
+            if outcome.result == SENT:
+                sent += 1
+            if outcome.connection_lost or not client.is_connected:
+                # The rest of the burst waits for its retry, on a fresh connection.
+                lost = Outcome(TEMPORARY, f"connection lost: {outcome.error}",
+                               connection_lost=True)
+                for rest in batch[position + 1:]:
+                    record(settings, sessions, clock, rest, lost)
+                return sent, False
+    finally:
+        if client.is_connected:
+            try:
+                await client.quit()
+            except (aiosmtplib.SMTPException, OSError):
+                client.close()
+    return sent, True
 
 
 async def deliver_pending(settings: Settings, sessions: sessionmaker[Session], clock: Clock) -> int:
     """Send every outbox mail that is due; returns how many were accepted by the server."""
-    # Filled in by the outgoing-mail work.
-    return 0
+    total = 0
+    for _ in range(MAX_BURSTS_PER_CALL):
+        batch = claim_due(settings, sessions, clock.now(), settings.smtp.burst_size)
+        if not batch:
+            break
+        sent, reachable = await _deliver_burst(settings, sessions, clock, batch)
+        total += sent
+        if not reachable or len(batch) < settings.smtp.burst_size:
+            break
+    return total

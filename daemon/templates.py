@@ -1,0 +1,127 @@
+"""Mail templates: Jinja2 files in config/templates/, overridden file by file from
+`desk.templates_dir`, in the partner's language when the desk has it.
+
+A template named `ack` in French is the file `ack.fr.txt`; `ack.txt` is the
+language-neutral fallback. A template may start with a `Subject: ...` line followed by a
+blank line: that line is the mail's subject, the rest its body.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import jinja2
+
+from config.settings import Settings
+from parsers.directory import Directory
+from parsers.partners import languages as partner_languages
+
+BUILTIN_DIR = Path(__file__).resolve().parents[1] / "config" / "templates"
+
+
+class TemplateError(Exception):
+    """A template is missing or cannot be rendered; the message is one line."""
+
+
+@dataclass(frozen=True)
+class Rendered:
+    subject: str | None
+    text: str
+    language: str | None
+
+
+def _autoescape(name: str | None) -> bool:
+    # HTML parts are escaped; plain-text mail must show "<" and "&" as written.
+    return bool(name) and str(name).endswith((".html", ".htm"))
+
+
+@lru_cache(maxsize=8)
+def _environment(override: str | None) -> jinja2.Environment:
+    search = [override] if override else []
+    search.append(str(BUILTIN_DIR))
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(search),
+        autoescape=_autoescape,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def environment(settings: Settings) -> jinja2.Environment:
+    """The Jinja2 environment: the configured directory first, then the built-in one."""
+    override = settings.desk.templates_dir
+    return _environment(str(override) if override is not None else None)
+
+
+def _exists(env: jinja2.Environment, filename: str) -> bool:
+    try:
+        env.get_template(filename)
+    except jinja2.TemplateNotFound:
+        return False
+    return True
+
+
+def candidate_languages(settings: Settings, directory: Directory,
+                        country: str | None) -> tuple[str, ...]:
+    """The partner's languages in the directory's order, then the desk's default."""
+    found: list[str] = list(partner_languages(directory, country)) if country else []
+    if settings.desk.default_language not in found:
+        found.append(settings.desk.default_language)
+    return tuple(found)
+
+
+def choose(settings: Settings, name: str, languages: Iterable[str],
+           ext: str = "txt") -> tuple[str, str | None]:
+    """The file to use for template `name`: the first language the desk has a file for,
+    else the language-neutral file. Returns (filename, language)."""
+    env = environment(settings)
+    for lang in languages:
+        filename = f"{name}.{lang}.{ext}"
+        if _exists(env, filename):
+            return filename, lang
+    filename = f"{name}.{ext}"
+    if _exists(env, filename):
+        return filename, None
+    raise TemplateError(f"no template {name!r} (looked for {name}.<language>.{ext})")
+
+
+def render(settings: Settings, name: str, languages: Sequence[str] = (),
+           ext: str = "txt", **context: Any) -> Rendered:
+    """Render template `name` in the first available language of `languages`."""
+    filename, lang = choose(settings, name, [*languages, settings.desk.default_language], ext)
+    try:
+        text = environment(settings).get_template(filename).render(**context)
+    except jinja2.TemplateError as exc:
+        raise TemplateError(f"template {filename} cannot be rendered: {exc}") from exc
+    subject: str | None = None
+    first, sep, rest = text.partition("\n")
+    if first.startswith("Subject:") and sep:
+        subject = " ".join(first[len("Subject:"):].split())
+        text = rest.lstrip("\n")
+    return Rendered(subject=subject, text=text, language=lang)
+
+
+def render_for(settings: Settings, directory: Directory, for_country: str | None, name: str,
+               **context: Any) -> Rendered:
+    """Render `name` in the language of `for_country`'s contact points."""
+    return render(settings, name, candidate_languages(settings, directory, for_country),
+                  **context)
+
+
+def format_local(at: datetime, zone: ZoneInfo) -> str:
+    """An instant as a reader in `zone` sees it: `2026-11-28 10:12 CET (UTC+01:00)`."""
+    local = at.astimezone(zone)
+    offset = local.utcoffset() or timedelta(0)
+    sign = "-" if offset < timedelta(0) else "+"
+    minutes = abs(int(offset.total_seconds())) // 60
+    name = local.tzname() or ""
+    label = f"UTC{sign}{minutes // 60:02d}:{minutes % 60:02d}"
+    shown = f"{name} ({label})" if name and not name.startswith(("+", "-")) else label
+    return f"{local:%Y-%m-%d %H:%M} {shown}"
