@@ -121,6 +121,8 @@ def _client(settings: Settings) -> aiosmtplib.SMTP:
 
 def _describe(exc: BaseException) -> str:
     if isinstance(exc, aiosmtplib.SMTPRecipientsRefused):
+        if len(exc.recipients) == 1:
+            return f"{exc.recipients[0].code} {exc.recipients[0].message}"
         return "; ".join(f"{e.recipient}: {e.code} {e.message}" for e in exc.recipients)
     if isinstance(exc, aiosmtplib.SMTPResponseException):
         return f"{exc.code} {exc.message}"
@@ -264,6 +266,6 @@ async def deliver_pending(settings: Settings, sessions: sessionmaker[Session], c
             break
         sent, reachable = await _deliver_burst(settings, sessions, clock, batch)
         total += sent
-        if not reachable or len(batch) < settings.smtp.burst_size:
+        if not reachable:
             break
     return total
