@@ -20,7 +20,7 @@ from models import Case, Event, Message, OutboxMail
 
 log = structlog.get_logger("watchkeeper.digest")
 
-LIST_LIMIT = 50
+LIST_LIMIT = 25
 LAPSE_DAYS = 14
 CHART_DAYS = 14
 CHART_HEIGHT = 120  # pixels of the tallest bar
@@ -177,7 +177,7 @@ def collect(session: Session, settings: Settings, now: datetime) -> DigestData:
     )
     risks = _section(
         session, [*_open(), Case.retention_risk_at.is_not(None)], Case.retention_risk_at,
-        lambda c: _row(c, c.retention_risk_at, "data deleted"),
+        lambda c: _row(c, c.retention_risk_at, _until(c.retention_risk_at, now, "deleted")),
     )
     lapsing = _section(
         session,
@@ -185,14 +185,14 @@ def collect(session: Session, settings: Settings, now: datetime) -> DigestData:
          Case.preservation_expires_at > now,
          Case.preservation_expires_at <= now + timedelta(days=LAPSE_DAYS)],
         Case.preservation_expires_at,
-        lambda c: _row(c, c.preservation_expires_at, "lapses"),
+        lambda c: _row(c, c.preservation_expires_at, _until(c.preservation_expires_at, now)),
     )
     unacked = _section(
         session,
         [*_open(), Case.direction == "outgoing", Case.historical.is_(False),
          Case.partner_acked_at.is_(None), Case.answered_at.is_(None)],
         Case.opened_at,
-        lambda c: _row(c, c.opened_at, "sent"),
+        lambda c: _row(c, c.opened_at, f"waiting {duration_text(now - c.opened_at)}"),
     )
     calls = reminders.calls_due(session, settings, now)
     calls_section = Section(
@@ -210,10 +210,10 @@ def collect(session: Session, settings: Settings, now: datetime) -> DigestData:
         ).all()
     )
     unverified = tuple(
-        (addr or "-", int(n)) for addr, n in session.execute(
+        (str(addr), int(n)) for addr, n in session.execute(
             select(Case.counterpart_address, func.count(Case.id))
             .where(*_open(), Case.direction == "incoming", Case.sender_verified.is_(False),
-                   Case.historical.is_(False))
+                   Case.historical.is_(False), Case.counterpart_address.is_not(None))
             .group_by(Case.counterpart_address)
             .order_by(func.count(Case.id).desc(), Case.counterpart_address)
             .limit(20)
@@ -239,8 +239,19 @@ def collect(session: Session, settings: Settings, now: datetime) -> DigestData:
 
 def _overdue_row(case: Case, now: datetime) -> Row:
     if case.started_at is None and case.start_due_at is not None and case.start_due_at < now:
-        return _row(case, case.start_due_at, "start due")
-    return _row(case, case.answer_due_at, "answer due")
+        return _row(case, case.start_due_at, f"start, {_late(case.start_due_at, now)}")
+    return _row(case, case.answer_due_at, f"answer, {_late(case.answer_due_at, now)}")
+
+
+def _late(due: datetime | None, now: datetime) -> str:
+    return f"{duration_text(now - due)} late" if due is not None else "late"
+
+
+def _until(at: datetime | None, now: datetime, what: str = "") -> str:
+    if at is None:
+        return ""
+    prefix = f"{what} " if what else ""
+    return f"{prefix}in {duration_text(at - now)}" if at > now else f"{prefix}already"
 
 
 def _summary(data: dict[str, Any]) -> str:

@@ -96,14 +96,16 @@ def test_digest_counts_and_lists(db_url: str, sessions: sessionmaker[Session]) -
     assert (data.new, data.open, data.urgent) == (3, 8, 1)
     # Started long ago but never answered, then not started: by the deadline shown.
     assert [(r.reference, r.label) for r in data.overdue.rows] == [
-        (refs["lapsing"], "answer due"), (refs["older"], "answer due"),
-        (refs["overdue"], "start due"), (refs["urgent_late"], "start due")]
+        (refs["lapsing"], "answer, 66 d 0 h late"), (refs["older"], "answer, 4 d 7 h late"),
+        (refs["overdue"], "start, 2 d 7 h late"), (refs["urgent_late"], "start, 3 h 00 late")]
     assert [r.reference for r in data.calls_due.rows] == [refs["urgent_late"]]
-    assert [r.reference for r in data.lapsing.rows] == [refs["lapsing"]]
-    assert [r.reference for r in data.unacknowledged.rows] == [refs["unacked"]]
+    assert [(r.reference, r.label) for r in data.lapsing.rows] == [
+        (refs["lapsing"], "in 10 d 0 h")]
+    assert [(r.reference, r.label) for r in data.unacknowledged.rows] == [
+        (refs["unacked"], "waiting 3 h 00")]
     assert [r.reference for r in data.retention_risks.rows] == [refs["at_risk"]]
     assert data.quarantined_count == 1
-    assert ("officer@police.example", 1) in data.unverified
+    assert data.unverified == (("officer@police.example", 1),)
     assert data.directory_changes[0].summary == (
         "changed FR primary sdlc-247@interieur.fr.example: "
         "office_phone: +33149000011 -> +33149000099")
