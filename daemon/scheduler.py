@@ -8,6 +8,7 @@ without losing or repeating anything.
 from __future__ import annotations
 
 import threading
+from datetime import UTC, datetime
 
 import structlog
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -36,7 +37,10 @@ def tick(ctx: AppContext) -> None:
 
 def start(ctx: AppContext) -> BackgroundScheduler:
     """Start the schedule in a background thread: due work every `schedule.tick_seconds`
-    (the first run at once) and at `schedule.digest_at` in the desk's zone."""
+    (the first run at once) and at `schedule.digest_at` in the desk's zone.
+
+    The triggers follow the wall clock; what is due is decided by `ctx.clock`, so a test
+    with a `ManualClock` sees the jobs wake up and act at the clock's instant."""
     global _scheduler
     if _scheduler is not None:
         return _scheduler
@@ -45,7 +49,7 @@ def start(ctx: AppContext) -> BackgroundScheduler:
     scheduler = BackgroundScheduler(timezone=zone)
     scheduler.add_job(
         tick, "interval", args=(ctx,), id="due_work",
-        seconds=settings.schedule.tick_seconds, next_run_time=ctx.clock.now(),
+        seconds=settings.schedule.tick_seconds, next_run_time=datetime.now(UTC),
         max_instances=1, coalesce=True, misfire_grace_time=None,
     )
     at = settings.schedule.digest_at
