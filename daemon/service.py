@@ -1,0 +1,299 @@
+"""The daemon's loops: mailbox watchers, outbox delivery, due jobs, heartbeat, signals."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import importlib
+import os
+import random
+import signal
+import socket
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from types import FrameType, ModuleType
+from typing import Any
+
+import structlog
+
+from config.settings import Settings
+from daemon import __version__, jobs, sender
+from daemon.context import AppContext
+from daemon.db import transaction
+from daemon.directory_store import load_directory
+from daemon.ingest import Folder, record_error, sync_folder
+from daemon.mailbox import Mailbox, MailboxError
+from models import DaemonInstance
+from parsers.directory import Directory
+
+log = structlog.get_logger("watchkeeper.daemon")
+
+HEARTBEAT_SECONDS = 15.0
+DELIVERY_SECONDS = 30.0
+# How often a waiting watcher looks at the stop flag: bounds the time to exit on SIGTERM.
+STOP_CHECK_SECONDS = 1.0
+
+
+def run_daemon(ctx: AppContext, once: bool) -> int:
+    """`watchkeeper run`: returns the exit code (0 after SIGTERM/SIGINT or a --once pass)."""
+    service = Service(ctx)
+    with service.signals():
+        return service.run_once() if once else service.run_forever()
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
+
+
+def _optional(name: str) -> ModuleType | None:
+    try:
+        return importlib.import_module(name)
+    except ModuleNotFoundError as exc:
+        if exc.name != name:
+            raise
+        return None
+
+
+def backoff_delay(settings: Settings, attempt: int) -> float:
+    """Exponential, capped, with jitter so that several daemons do not retry in step."""
+    imap = settings.imap
+    ceiling = min(imap.reconnect_max_seconds,
+                  imap.reconnect_initial_seconds * (2 ** min(attempt - 1, 30)))
+    return random.uniform(ceiling / 2, ceiling)  # jitter, not cryptography
+
+
+class Service:
+    def __init__(self, ctx: AppContext) -> None:
+        self.ctx = ctx
+        self.settings = ctx.settings
+        self.sessions = ctx.sessions
+        self.clock = ctx.clock
+        self.stop = threading.Event()
+        self.wake = threading.Event()  # a watcher committed mail: deliver what it planned
+        self.reload = threading.Event()
+        self.instance_id = uuid.uuid4().hex
+        self._directory = Directory()
+        self._lock = threading.Lock()
+
+    # --- shared state --------------------------------------------------------------------
+
+    def directory(self) -> Directory:
+        with self._lock:
+            return self._directory
+
+    def load_directory(self) -> None:
+        with transaction(self.sessions) as session:
+            loaded = load_directory(session)
+        with self._lock:
+            self._directory = loaded
+        log.info("directory_loaded", contact_points=len(loaded.contact_points))
+
+    # --- signals -------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def signals(self) -> Iterator[None]:
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+
+        def _stop(signum: int, _frame: FrameType | None) -> None:
+            log.info("stop_requested", signal=signal.Signals(signum).name)
+            self.stop.set()
+            self.wake.set()
+
+        def _hup(_signum: int, _frame: FrameType | None) -> None:
+            self.reload.set()
+            self.wake.set()
+
+        previous: dict[signal.Signals, Any] = {}
+        for sig, handler in ((signal.SIGTERM, _stop), (signal.SIGINT, _stop),
+                             (signal.SIGHUP, _hup)):
+            previous[sig] = signal.signal(sig, handler)
+        try:
+            yield
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+
+    # --- heartbeat -----------------------------------------------------------------------
+
+    def heartbeat(self, *, stopping: bool = False) -> None:
+        now = self.clock.now()
+        with transaction(self.sessions) as session:
+            row = session.get(DaemonInstance, self.instance_id)
+            if row is None:
+                row = DaemonInstance(
+                    instance_id=self.instance_id, host=socket.gethostname()[:255],
+                    pid=os.getpid(), role="active", version=__version__[:32],
+                    started_at=now, heartbeat_at=now,
+                )
+                session.add(row)
+            row.heartbeat_at = now
+            if stopping:
+                row.stopped_at = now
+
+    def _safely(self, what: str, fn: Callable[[], object]) -> None:
+        """Run one periodic duty; a failure is logged and retried on the next tick."""
+        try:
+            fn()
+        except Exception as exc:  # the daemon must outlive any one duty
+            log.error(f"{what}_failed", error=_one_line(exc))
+
+    def deliver(self) -> None:
+        sent = asyncio.run(sender.deliver_pending(self.settings, self.sessions, self.clock))
+        if sent:
+            log.info("outbox_delivered", sent=sent)
+
+    def run_jobs(self) -> None:
+        jobs.run_due(self.settings, self.sessions, self.clock)
+
+    # --- folders -------------------------------------------------------------------------
+
+    def folders(self, mailbox: Mailbox) -> list[Folder]:
+        imap = self.settings.imap
+        found = [Folder(imap.inbox, "inbox")]
+        sent = imap.sent_folder or mailbox.find_sent()
+        if sent:
+            found.append(Folder(sent, "sent"))
+        else:
+            log.warning("sent_folder_not_found",
+                        hint="set imap.sent_folder: the server marks no folder \\Sent")
+        return found
+
+    def _sync(self, mailbox: Mailbox, folder: Folder) -> None:
+        result = sync_folder(
+            mailbox, folder, settings=self.settings, sessions=self.sessions,
+            directory=self.directory, clock=self.clock, stop=self.stop,
+            on_commit=self.wake.set,
+        )
+        if result.fetched:
+            log.info("folder_synced", mailbox=folder.name, fetched=result.fetched,
+                     stored=result.stored, quarantined=result.quarantined,
+                     cases_opened=result.cases_opened)
+
+    # --- --once ----------------------------------------------------------------------------
+
+    def run_once(self) -> int:
+        self.load_directory()
+        self.heartbeat()
+        mailbox = Mailbox(self.settings.imap)
+        try:
+            mailbox.connect()
+            for folder in self.folders(mailbox):
+                if self.stop.is_set():
+                    break
+                self._sync(mailbox, folder)
+        except MailboxError as exc:
+            log.error("imap_failed", error=str(exc))
+            print(f"watchkeeper: {exc}", file=sys.stderr, flush=True)
+            return 1
+        finally:
+            mailbox.close()
+        if not self.stop.is_set():
+            self._safely("outbox_delivery", self.deliver)
+            self._safely("jobs", self.run_jobs)
+        self._safely("heartbeat", lambda: self.heartbeat(stopping=True))
+        return 0
+
+    # --- the daemon --------------------------------------------------------------------------
+
+    def run_forever(self) -> int:
+        self.load_directory()
+        self.heartbeat()
+        scheduler = _optional("daemon.scheduler")
+        if scheduler is not None and not hasattr(scheduler, "start"):
+            scheduler = None
+        if scheduler is not None:
+            scheduler.start(self.ctx)
+        watchers = [
+            threading.Thread(target=self.watch, args=(role,), name=f"watch-{role}", daemon=True)
+            for role in ("inbox", "sent")
+        ]
+        for t in watchers:
+            t.start()
+        log.info("daemon_started", instance=self.instance_id, pid=os.getpid())
+        tick = float(self.settings.schedule.tick_seconds)
+        last_beat = last_delivery = last_jobs = time.monotonic()
+        try:
+            while not self.stop.is_set():
+                self.wake.wait(timeout=min(tick, HEARTBEAT_SECONDS, DELIVERY_SECONDS))
+                if self.stop.is_set():
+                    break
+                now = time.monotonic()
+                if self.reload.is_set():
+                    self.reload.clear()
+                    self._safely("directory_reload", self.load_directory)
+                if self.wake.is_set() or now - last_delivery >= DELIVERY_SECONDS:
+                    self.wake.clear()
+                    self._safely("outbox_delivery", self.deliver)
+                    last_delivery = now
+                if scheduler is None and now - last_jobs >= tick:
+                    self._safely("jobs", self.run_jobs)
+                    last_jobs = now
+                if now - last_beat >= HEARTBEAT_SECONDS:
+                    self._safely("heartbeat", self.heartbeat)
+                    last_beat = now
+        finally:
+            self.stop.set()
+            deadline = time.monotonic() + 8.0
+            for t in watchers:
+                t.join(timeout=max(0.1, deadline - time.monotonic()))
+            if scheduler is not None:
+                self._safely("scheduler_stop", scheduler.stop)
+            self._safely("heartbeat", lambda: self.heartbeat(stopping=True))
+            log.info("daemon_stopped", instance=self.instance_id)
+        return 0
+
+    def watch(self, role: str) -> None:
+        """One folder's watcher: connect, catch up, wait (IDLE or poll), again; on any
+        failure wait with backoff and start over. Never returns before the stop flag."""
+        attempt = 0
+        while not self.stop.is_set():
+            mailbox = Mailbox(self.settings.imap)
+            folder: Folder | None = None
+            try:
+                mailbox.connect()
+                folder = next((f for f in self.folders(mailbox) if f.role == role), None)
+                if folder is None:
+                    return  # no Sent folder on this server; already logged
+                with structlog.contextvars.bound_contextvars(mailbox=folder.name):
+                    if attempt:
+                        log.info("imap_reconnected", attempt=attempt)
+                    while not self.stop.is_set():
+                        self._sync(mailbox, folder)
+                        attempt = 0
+                        self._wait_for_mail(mailbox)
+            except Exception as exc:  # reconnect whatever failed
+                attempt += 1
+                delay = backoff_delay(self.settings, attempt)
+                name = folder.name if folder is not None else role
+                log.warning("imap_reconnecting", mailbox=name, attempt=attempt,
+                            delay_s=round(delay, 2), error=_one_line(exc))
+                record_error(self.sessions, name, _one_line(exc))
+                self.stop.wait(delay)
+            finally:
+                mailbox.close()
+
+    def _wait_for_mail(self, mailbox: Mailbox) -> None:
+        """Until the server reports a change, the poll interval passes, or we must stop."""
+        imap = self.settings.imap
+        limit = float(min(imap.poll_seconds, imap.idle_renew_seconds))
+        started = time.monotonic()
+        if not mailbox.can_idle():
+            while not self.stop.is_set() and time.monotonic() - started < imap.poll_seconds:
+                self.stop.wait(min(STOP_CHECK_SECONDS, imap.poll_seconds))
+            return
+        mailbox.idle_start()
+        try:
+            while not self.stop.is_set():
+                left = limit - (time.monotonic() - started)
+                if left <= 0:
+                    break
+                if mailbox.idle_check(min(STOP_CHECK_SECONDS, left)):
+                    break
+        finally:
+            mailbox.idle_stop()

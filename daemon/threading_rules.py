@@ -1,0 +1,101 @@
+"""Rules that decide which case a message belongs to and whether its sender is trusted.
+
+Each rule answers one question and has no side effect; the pipeline acts on the answers
+and records which rules fired.
+"""
+
+from __future__ import annotations
+
+import email.parser
+import email.policy
+import re
+from collections.abc import Iterable, Sequence
+
+from parsers.directory import Directory
+
+_MSGID = re.compile(r"<([^<>\s]+)>")
+_RESINFO = re.compile(r"\b(dkim|dmarc)\s*=\s*([a-z]+)", re.IGNORECASE)
+_HEADER_FROM = re.compile(r"header\.(?:from|d|i)\s*=\s*@?([^\s;]+)", re.IGNORECASE)
+
+
+def clean_id(mid: str | None) -> str | None:
+    """A Message-ID without angle brackets or blanks, or None."""
+    if not mid:
+        return None
+    text = mid.strip()
+    found = _MSGID.search(text)
+    if found:
+        text = found.group(1)
+    text = text.strip("<> \t\r\n")
+    return text or None
+
+
+def thread_ids(in_reply_to: str | None, references: Iterable[str]) -> tuple[str, ...]:
+    """Message-IDs this message answers, nearest first (In-Reply-To, then References
+    from the newest back to the root), without duplicates."""
+    out: list[str] = []
+    for mid in (in_reply_to, *reversed(tuple(references))):
+        found = clean_id(mid)
+        if found and found not in out:
+            out.append(found)
+    return tuple(out)
+
+
+def same_counterpart(directory: Directory, sender: str | None, counterpart: str | None) -> bool:
+    """A case tag counts only when the sender is the case's counterpart: the same address,
+    or an address of the same directory entry."""
+    if not sender or not counterpart:
+        return False
+    sender, counterpart = sender.lower().strip(), counterpart.lower().strip()
+    if sender == counterpart:
+        return True
+    mine, theirs = directory.owner_of(sender), directory.owner_of(counterpart)
+    return mine is not None and mine == theirs
+
+
+def header_values(raw: bytes, name: str) -> tuple[str, ...]:
+    """Every value of one header field, read from the header section only."""
+    head = email.parser.BytesHeaderParser(policy=email.policy.compat32).parsebytes(raw)
+    return tuple(str(v) for v in (head.get_all(name) or ()))
+
+
+def authentication_failed(
+    results: Sequence[str], from_addr: str | None, trusted_authserv_id: str | None
+) -> bool:
+    """True when the receiving server reports DMARC or DKIM failure for the sender.
+
+    Only the header of the configured `authserv-id` counts (anyone can write the others);
+    without one configured, only the topmost header, which the receiving server adds.
+    """
+    chosen: list[str] = []
+    for value in results:
+        authserv = value.split(";", 1)[0].strip().split()[0].lower() if value.strip() else ""
+        if trusted_authserv_id:
+            if authserv == trusted_authserv_id.lower():
+                chosen.append(value)
+        else:
+            chosen.append(value)
+            break
+    domain = (from_addr or "").rpartition("@")[2].lower()
+    for value in chosen:
+        verdicts: dict[str, list[str]] = {}
+        for part in value.split(";")[1:]:
+            m = _RESINFO.search(part)
+            if not m:
+                continue
+            method, result = m.group(1).lower(), m.group(2).lower()
+            about = _HEADER_FROM.search(part)
+            if method == "dkim" and about and domain and not _related(about.group(1), domain):
+                continue  # a signature by some other domain says nothing about the sender
+            verdicts.setdefault(method, []).append(result)
+        if "fail" in verdicts.get("dmarc", []):
+            return True
+        dkim = verdicts.get("dkim", [])
+        if "fail" in dkim and "pass" not in dkim:
+            return True
+    return False
+
+
+def _related(signer: str, domain: str) -> bool:
+    signer = signer.lower().rstrip(".").rpartition("@")[2]
+    return signer == domain or domain.endswith("." + signer) or signer.endswith("." + domain)

@@ -1,0 +1,135 @@
+"""Mail, directory and configuration builders shared by the ingest, mailbox and crash tests."""
+
+from __future__ import annotations
+
+import email.policy
+import email.utils
+import itertools
+import subprocess
+import sys
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from pathlib import Path
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from daemon.db import transaction
+from models import Case, ContactEmail, ContactPointRow, Message
+
+REPO = Path(__file__).resolve().parents[1]
+OFFICIAL = "poc247@ncc.gov.example"
+PARTNERS = {
+    "FR": ("cp247@police.fr.example", "duty@police.fr.example"),
+    "LU": ("cybercrime@police.lu.example",),
+    "DE": ("24-7@bka.de.example",),
+}
+_serial = itertools.count(1)
+
+
+def seed_directory(sessions: sessionmaker[Session]) -> None:
+    """Contact points for FR (two addresses), LU and DE."""
+    now = datetime.now(UTC)
+    zones = {"FR": "Europe/Paris", "LU": "Europe/Luxembourg", "DE": "Europe/Berlin"}
+    with transaction(sessions) as session:
+        for country, emails in PARTNERS.items():
+            row = ContactPointRow(
+                country=country, authority=f"Cybercrime unit {country}", role="primary",
+                timezone=zones[country], office_hours="Mon-Fri 08:00-18:00",
+                office_phone="+33 1 40 00 00 01", languages=["en"], retention={},
+                created_at=now, changed_at=now,
+            )
+            row.emails = [ContactEmail(address=a, position=i) for i, a in enumerate(emails)]
+            session.add(row)
+
+
+def request_mail(
+    n: int | None = None, *, sender: str = PARTNERS["FR"][0], subject: str | None = None,
+    body: str | None = None, headers: dict[str, str] | None = None, size: int = 0,
+) -> EmailMessage:
+    """A preservation request as partners write them."""
+    n = next(_serial) if n is None else n
+    msg = EmailMessage(policy=email.policy.SMTP)
+    msg["From"] = f"Duty officer <{sender}>"
+    msg["To"] = OFFICIAL
+    msg["Subject"] = subject if subject is not None else f"Preservation request - ref ABC-{n}"
+    msg["Date"] = email.utils.format_datetime(datetime.now(UTC))
+    msg["Message-ID"] = email.utils.make_msgid(f"req{n}", sender.rpartition("@")[2])
+    for key, value in (headers or {}).items():
+        msg[key] = value
+    text = body if body is not None else (
+        f"Dear colleagues,\n\nUnder Article 29 of the Budapest Convention, please preserve "
+        f"the data of account user{n}@mail.example held by Example Mail Ltd, including "
+        f"subscriber information and traffic data for the IP address 198.51.100.{n % 250 + 1} "
+        f"used on 2026-11-02 at 07:48 UTC.\n\nOur reference: ABC-{n}\n"
+        "A mutual legal assistance request will follow.\n\nRegards,\nDuty officer\n"
+    )
+    if size:
+        text += "\n" + ("Preservation log line for the record.\n" * (size // 38 + 1))
+    msg.set_content(text)
+    return msg
+
+
+def reply_mail(original: EmailMessage, *, sender: str, to: str = OFFICIAL,
+               subject: str | None = None, text: str = "Thank you, noted.\n") -> EmailMessage:
+    msg = EmailMessage(policy=email.policy.SMTP)
+    msg["From"] = sender
+    msg["To"] = to
+    msg["Subject"] = subject if subject is not None else f"Re: {original['Subject']}"
+    msg["Date"] = email.utils.format_datetime(datetime.now(UTC))
+    msg["Message-ID"] = email.utils.make_msgid("re", sender.rpartition("@")[2])
+    msg["In-Reply-To"] = original["Message-ID"]
+    msg["References"] = original["Message-ID"]
+    msg.set_content(text)
+    return msg
+
+
+def write_config(tmp_path: Path, *, imap_port: int, smtp_port: int, db_url: str,
+                 extra: str = "") -> Path:
+    path = tmp_path / "watchkeeper.toml"
+    path.write_text(f"""
+[database]
+url = "{db_url}"
+
+[imap]
+host = "127.0.0.1"
+port = {imap_port}
+tls = "none"
+username = "desk"
+poll_seconds = 2
+reconnect_initial_seconds = 0.2
+reconnect_max_seconds = 2.0
+{extra}
+
+[smtp]
+host = "127.0.0.1"
+port = {smtp_port}
+tls = "none"
+
+[desk]
+official_address = "{OFFICIAL}"
+
+[logging]
+format = "json"
+""", encoding="utf-8")
+    return path
+
+
+def cli_env(config: Path) -> dict[str, str]:
+    return {"WATCHKEEPER_CONFIG": str(config), "WATCHKEEPER_IMAP__PASSWORD": "desk-secret"}
+
+
+def daemon_process(config: Path, *args: str, log: Path | None = None) -> subprocess.Popen[bytes]:
+    """`watchkeeper run` as a real process, its log written to a file."""
+    import os
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WATCHKEEPER_")}
+    env.update(cli_env(config))
+    out = log.open("ab") if log is not None else subprocess.DEVNULL
+    return subprocess.Popen([sys.executable, "-m", "daemon.cli", "run", *args], env=env,
+                            cwd=REPO, stdout=out, stderr=out)
+
+
+def count(sessions: sessionmaker[Session], model: type[Message] | type[Case]) -> int:
+    with sessions() as session:
+        return int(session.scalar(select(func.count()).select_from(model)) or 0)
