@@ -16,8 +16,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from config.settings import Settings
 from daemon import audit, digest
 from daemon.db import transaction
-from models import Case, Message
+from models import Message
 from tests.conftest import run_cli
+from tests.servers import SmtpSink
 from tests.test_deadlines_support import SUPERVISOR, desk_settings, open_case, outbox
 
 NOW = datetime(2026, 11, 27, 6, 30, tzinfo=UTC)  # Friday 07:30 in Paris
@@ -206,5 +207,19 @@ def test_empty_database_digest_reads_calmly(db_url: str, sessions: sessionmaker[
     assert built.data.open == 0
 
 
-def _unused(case: Case) -> None:  # pragma: no cover - keeps the model import typed
-    del case
+def test_digest_cli_send_delivers_through_smtp(
+        db_url: str, sessions: sessionmaker[Session], smtp_sink: SmtpSink) -> None:
+    """`digest --send` with an SMTP server configured delivers the multipart digest now."""
+    seed(sessions, desk_settings(db_url))
+    env = {"WATCHKEEPER_DATABASE__URL": db_url, "WATCHKEEPER_DESK__TIMEZONE": "Europe/Paris",
+           "WATCHKEEPER_DESK__SUPERVISORS": f'["{SUPERVISOR}"]',
+           "WATCHKEEPER_SMTP__HOST": smtp_sink.host,
+           "WATCHKEEPER_SMTP__PORT": str(smtp_sink.port),
+           "WATCHKEEPER_SMTP__TLS": "none", "PATH": os.environ.get("PATH", "")}
+    done = run_cli("digest", "--send", env=env)
+    assert done.returncode == 0, done.stderr
+    assert f"digest sent to {SUPERVISOR}" in done.stdout
+    [mail] = smtp_sink.handler.wait_for(1)
+    assert mail.rcpt_tos == [SUPERVISOR]
+    assert mail.message.get_content_type() == "multipart/alternative"
+    assert str(mail.message["Subject"]).strip().startswith("Daily digest ")
