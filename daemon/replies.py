@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
 
 import structlog
 from sqlalchemy import func, select
@@ -29,13 +28,10 @@ from daemon.outbox import (
     notify_operators,
     purpose_label,
 )
-from daemon.suppression import over_rate_limit, suppression_reason
+from daemon.suppression import MailFacts, over_rate_limit, suppression_reason
 from daemon.templates import format_local, render, render_for
 from models import Case, OutboxMail
 from parsers.directory import ContactPoint, Directory
-
-if TYPE_CHECKING:
-    from parsers.result import ParsedMessage
 
 log = structlog.get_logger("watchkeeper.replies")
 
@@ -101,13 +97,19 @@ def _desk_context(settings: Settings) -> dict[str, object]:
     }
 
 
+def _planned(session: Session, key: str) -> OutboxMail | None:
+    """The mail already planned under `key` (a retried step plans nothing new)."""
+    return session.scalar(select(OutboxMail).where(OutboxMail.key == key))
+
+
 def _add_flag(case: Case, flag: str) -> None:
     if flag not in (case.flags or []):
         case.flags = [*(case.flags or []), flag]  # a new list, so the JSON change is seen
 
 
-def _suppressed(session: Session, env: Env, incoming: Incoming, reason: str) -> None:
-    parsed = incoming.parsed
+def _suppressed(session: Session, env: Env, incoming: Incoming, facts: MailFacts,
+                reason: str) -> None:
+    parsed = facts
     audit.record(session, "ack_suppressed", at=env.now, actor=ACTOR, case=incoming.case,
                  message=incoming.message, reason=reason, sender=parsed.from_addr,
                  message_kind=parsed.kind)
@@ -124,10 +126,10 @@ def plan_replies(session: Session, env: Env, incoming: Incoming) -> None:
     why none is sent. Runs inside the message's transaction."""
     if not incoming.live or incoming.folder_role != "inbox":
         return
-    parsed = incoming.parsed
+    parsed = MailFacts.of(incoming.parsed)
     settings = env.settings
     if parsed.kind == "bounce" or parsed.bounced_message_id:
-        handle_bounce(session, env, incoming)
+        handle_bounce(session, env, incoming, parsed)
     reason = suppression_reason(parsed, settings.desk.official_address)
     if reason is None and not parsed.should_acknowledge:
         return  # a human follow-up or other mail: nothing to answer, nothing to report
@@ -137,18 +139,18 @@ def plan_replies(session: Session, env: Env, incoming: Incoming) -> None:
         reason = over_rate_limit(recent_auto_mails(session, parsed.from_addr, env.now),
                                  settings.smtp.max_auto_replies_per_hour)
     if reason is not None:
-        _suppressed(session, env, incoming, reason)
+        _suppressed(session, env, incoming, parsed, reason)
         return
     assert incoming.case is not None
     if not parsed.sender_verified:
         _add_flag(incoming.case, UNVERIFIED_FLAG)
         if settings.desk.unverified_sender == "ask_resend":
-            plan_resend_request(session, env, incoming)
+            plan_resend_request(session, env, incoming, parsed)
             return
-    plan_ack(session, env, incoming)
+    plan_ack(session, env, incoming, parsed)
 
 
-def _recipients(env: Env, parsed: ParsedMessage) -> tuple[list[str], list[str]]:
+def _recipients(env: Env, parsed: MailFacts) -> tuple[list[str], list[str]]:
     """The sender, and in copy the partner's official address when the sender used
     another address of theirs."""
     sender = parsed.from_addr or ""
@@ -164,25 +166,30 @@ def _recipients(env: Env, parsed: ParsedMessage) -> tuple[list[str], list[str]]:
     return to, cc
 
 
-def _threading(parsed: ParsedMessage) -> tuple[str | None, list[str]]:
-    mid = (parsed.message_id or "").strip("<> ") or None
-    refs = [r.strip("<> ") for r in (parsed.references or ()) if r and r.strip("<> ")]
+def _threading(parsed: MailFacts) -> tuple[str | None, list[str]]:
+    mid = parsed.message_id
+    refs = list(parsed.references)
     if mid and mid not in refs:
         refs.append(mid)
     return mid, refs
 
 
-def plan_ack(session: Session, env: Env, incoming: Incoming) -> OutboxMail:
+def plan_ack(session: Session, env: Env, incoming: Incoming,
+             facts: MailFacts | None = None) -> OutboxMail:
     """The acknowledgement of a new request, in the partner's language."""
-    parsed, case, message = incoming.parsed, incoming.case, incoming.message
+    parsed = facts or MailFacts.of(incoming.parsed)
+    case, message = incoming.case, incoming.message
     assert case is not None
+    key = f"{case.reference}:{ACK}:{message.id}"
+    if (done := _planned(session, key)) is not None:
+        return done
     settings = env.settings
     country = case.country or parsed.country
     cp = _country_contact(env.directory, country)
     received = message.internal_date or message.fetched_at or env.now
     start_due = case.start_due_at
     zone_for_partner = cp.zone if cp is not None else settings.desk.zone
-    identifiers = len(parsed.identifiers)
+    identifiers = parsed.identifier_count
     rendered = render_for(
         settings, env.directory, country, "ack",
         ref=case.reference,
@@ -202,7 +209,7 @@ def plan_ack(session: Session, env: Env, incoming: Incoming) -> OutboxMail:
     to, cc = _recipients(env, parsed)
     in_reply_to, references = _threading(parsed)
     draft = Draft(
-        key=f"{case.reference}:{ACK}:{message.id}",
+        key=key,
         purpose=ACK,
         to=to,
         cc=cc,
@@ -221,11 +228,16 @@ def plan_ack(session: Session, env: Env, incoming: Incoming) -> OutboxMail:
     return row
 
 
-def plan_resend_request(session: Session, env: Env, incoming: Incoming) -> OutboxMail:
+def plan_resend_request(session: Session, env: Env, incoming: Incoming,
+                        facts: MailFacts | None = None) -> OutboxMail:
     """Policy `ask_resend`: ask an unverified sender to resend from their country's
     official address, and hold the case until they do."""
-    parsed, case, message = incoming.parsed, incoming.case, incoming.message
+    parsed = facts or MailFacts.of(incoming.parsed)
+    case, message = incoming.case, incoming.message
     assert case is not None
+    key = f"{case.reference}:{RESEND_REQUEST}:{message.id}"
+    if (done := _planned(session, key)) is not None:
+        return done
     settings = env.settings
     country = case.country or parsed.country
     received = message.internal_date or message.fetched_at or env.now
@@ -242,7 +254,7 @@ def plan_resend_request(session: Session, env: Env, incoming: Incoming) -> Outbo
     to, cc = _recipients(env, parsed)
     in_reply_to, references = _threading(parsed)
     draft = Draft(
-        key=f"{case.reference}:{RESEND_REQUEST}:{message.id}",
+        key=key,
         purpose=RESEND_REQUEST,
         to=to,
         cc=cc,
@@ -272,19 +284,20 @@ def plan_resend_request(session: Session, env: Env, incoming: Incoming) -> Outbo
 # ---------------------------------------------------------------------------- bounces
 
 
-def _bounce_candidates(parsed: ParsedMessage) -> list[str]:
+def _bounce_candidates(parsed: MailFacts) -> list[str]:
     found: list[str] = []
-    for mid in (parsed.bounced_message_id, parsed.in_reply_to, *(parsed.references or ())):
-        clean = (mid or "").strip().strip("<>").strip()
-        if clean and clean not in found:
-            found.append(clean)
+    for mid in (parsed.bounced_message_id, parsed.in_reply_to, *parsed.references):
+        if mid and mid not in found:
+            found.append(mid)
     return found
 
 
-def handle_bounce(session: Session, env: Env, incoming: Incoming) -> OutboxMail | None:
+def handle_bounce(session: Session, env: Env, incoming: Incoming,
+                  facts: MailFacts | None = None) -> OutboxMail | None:
     """A delivery status notification about mail we sent: mark that mail undelivered,
     link the notification to its case, and alert the operators."""
-    parsed, message = incoming.parsed, incoming.message
+    parsed = facts or MailFacts.of(incoming.parsed)
+    message = incoming.message
     candidates = _bounce_candidates(parsed)
     if not candidates:
         return None
@@ -301,7 +314,7 @@ def handle_bounce(session: Session, env: Env, incoming: Incoming) -> OutboxMail 
         message.case_id = case.id
     if row.status == "undelivered":
         return row  # a second notice about the same mail: already reported
-    status = " ".join(str(parsed.bounce_status or "").split()) or "no status given"
+    status = " ".join((parsed.bounce_status or "").split()) or "no status given"
     row.status = "undelivered"
     row.failed_at = env.now
     row.last_error = f"bounced: {status}"
@@ -381,6 +394,9 @@ def plan_execution_started(
         log.warning("confirmation_not_sent", case=case.reference,
                     reason="no partner address")
         return None
+    key = f"{case.reference}:{EXECUTION_STARTED}:1"
+    if (done := _planned(session, key)) is not None:
+        return done
     started = case.started_at or now
     cp = _country_contact(directory, case.country)
     zone = cp.zone if cp is not None else settings.desk.zone
@@ -405,7 +421,7 @@ def plan_execution_started(
     cc = [a for a in _official_addresses(directory, case.country)[:1]
           if a.lower() != case.counterpart_address.lower()]
     draft = Draft(
-        key=f"{case.reference}:{EXECUTION_STARTED}:1",
+        key=key,
         purpose=EXECUTION_STARTED,
         to=[case.counterpart_address],
         cc=cc,

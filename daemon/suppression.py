@@ -10,8 +10,9 @@ The rate limit needs a count from the database, so the caller counts and asks
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
-from typing import Protocol
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
 from daemon.outbox import is_our_message_id
 
@@ -33,21 +34,72 @@ _ROBOT_LOCAL = re.compile(
 )
 
 
-class MailFacts(Protocol):
-    """What the rules read of a parsed message (a `parsers.result.ParsedMessage`)."""
+@dataclass(frozen=True)
+class MailFacts:
+    """What the outgoing-mail rules read of a parsed message.
 
-    @property
-    def kind(self) -> str: ...
-    @property
-    def from_addr(self) -> str | None: ...
-    @property
-    def message_id(self) -> str | None: ...
-    @property
-    def auto_signals(self) -> Sequence[str]: ...
-    @property
-    def is_list(self) -> bool: ...
-    @property
-    def x_loop(self) -> str | None: ...
+    Built with `MailFacts.of(parsed)` from a `parsers.result.ParsedMessage` (or the
+    pipeline's headers-only stand-in); a field the parser does not give takes its default,
+    so that a parser without, say, `is_list` never breaks the pipeline.
+    """
+
+    kind: str = "other"
+    from_addr: str | None = None
+    message_id: str | None = None
+    in_reply_to: str | None = None
+    references: tuple[str, ...] = ()
+    subject: str = ""
+    auto_signals: tuple[str, ...] = ()
+    is_list: bool = False
+    x_loop: str | None = None
+    should_acknowledge: bool = False
+    sender_verified: bool = False
+    country: str | None = None
+    request_type: str | None = None
+    urgent: bool = False
+    their_reference: str | None = None
+    identifier_count: int = 0
+    provider: str | None = None
+    bounced_message_id: str | None = None
+    bounce_status: str | None = None
+
+    @classmethod
+    def of(cls, parsed: object) -> MailFacts:
+        def get(name: str, default: Any = None) -> Any:
+            value = getattr(parsed, name, default)
+            return default if value is None else value
+
+        kind = str(get("kind", "other"))
+        x_loop = get("x_loop")
+        if isinstance(x_loop, list | tuple):
+            x_loop = " ".join(str(v) for v in x_loop)
+        status = get("bounce_status")
+        return cls(
+            kind=kind,
+            from_addr=(str(get("from_addr", "")).strip().lower() or None),
+            message_id=_clean_id(get("message_id")),
+            in_reply_to=_clean_id(get("in_reply_to")),
+            references=tuple(r for r in (_clean_id(x) for x in get("references", ())) if r),
+            subject=str(get("subject", "")),
+            auto_signals=tuple(str(x) for x in get("auto_signals", ())),
+            is_list=bool(get("is_list", False)),
+            x_loop=str(x_loop) if x_loop else None,
+            should_acknowledge=bool(get("should_acknowledge", kind == "request")),
+            sender_verified=bool(get("sender_verified", False)),
+            country=get("country"),
+            request_type=get("request_type"),
+            urgent=bool(get("urgent", False)),
+            their_reference=get("their_reference"),
+            identifier_count=len(tuple(get("identifiers", ()))),
+            provider=get("provider"),
+            bounced_message_id=_clean_id(get("bounced_message_id")),
+            bounce_status=str(status) if status else None,
+        )
+
+
+def _clean_id(value: object) -> str | None:
+    text = str(value or "").strip().strip("<>").strip()
+    return text or None
 
 
 def is_bounce(facts: MailFacts, official_address: str) -> str | None:
@@ -57,7 +109,7 @@ def is_bounce(facts: MailFacts, official_address: str) -> str | None:
 
 def is_auto_reply(facts: MailFacts, official_address: str) -> str | None:
     """An out-of-office, a read receipt, another desk's automatic acknowledgement."""
-    if facts.kind == "auto_reply" or tuple(facts.auto_signals or ()):
+    if facts.kind == "auto_reply" or facts.auto_signals:
         return AUTO_REPLY
     return None
 

@@ -1,0 +1,438 @@
+"""Acknowledgements, resend requests, suppression and bounces, planned with the message."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any, cast
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+from structlog.testing import capture_logs
+
+from config.settings import Settings
+from daemon.db import transaction
+from daemon.incoming import Env, Incoming
+from daemon.outbox import ACK, DELIVERY_FAILURE_ALERT, EXECUTION_STARTED, RESEND_REQUEST
+from daemon.replies import plan_execution_started, plan_replies, reply_subject
+from models import Case, Event, Message, OutboxMail
+from parsers.directory import Directory, load_toml
+
+# 09:00 UTC: 10:00 in Paris and Brussels.
+T0 = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
+OFFICIAL = "poc247@ncc.gov.example"
+OPERATOR = "duty@ncc.gov.example"
+FR = "sdlc-247@interieur.fr.example"
+DE = "24-7-cyber@bka.de.example"
+
+DIRECTORY_TOML = b"""
+[[contact_points]]
+country = "FR"
+authority = "SDLC"
+role = "primary"
+emails = ["sdlc-247@interieur.fr.example"]
+office_phone = "+33 1 49 00 00 11"
+after_hours_phone = "+33 6 00 00 00 11"
+timezone = "Europe/Paris"
+office_hours = "Mon-Fri 09:00-18:00"
+languages = ["fr", "en"]
+
+[[contact_points]]
+country = "DE"
+authority = "BKA"
+role = "primary"
+emails = ["24-7-cyber@bka.de.example"]
+office_phone = "+49 611 55 1111"
+timezone = "Europe/Berlin"
+office_hours = "24/7"
+languages = ["de", "en"]
+"""
+
+
+@dataclass(frozen=True)
+class Parsed:
+    """A parse result as the message parser returns it (the fields plan_replies reads)."""
+
+    kind: str = "request"
+    from_addr: str | None = FR
+    message_id: str | None = "req-1@interieur.fr.example"
+    in_reply_to: str | None = None
+    references: tuple[str, ...] = ()
+    subject: str = "Demande de conservation - Helix Mail"
+    auto_signals: tuple[str, ...] = ()
+    is_list: bool = False
+    x_loop: str | None = None
+    should_acknowledge: bool = True
+    sender_verified: bool = True
+    country: str | None = "FR"
+    request_type: str | None = "preservation"
+    urgent: bool = False
+    their_reference: str | None = "SDLC-2026-118"
+    identifiers: tuple[Any, ...] = field(default=({"type": "ipv4", "value": "198.51.100.7"},
+                                                  {"type": "email", "value": "x@helix.example"}))
+    provider: str | None = "Helix Mail GmbH"
+    bounced_message_id: str | None = None
+    bounce_status: str | None = None
+
+
+@pytest.fixture
+def directory() -> Directory:
+    return load_toml(DIRECTORY_TOML)
+
+
+def make_settings(db_url: str, **desk: Any) -> Settings:
+    return Settings(
+        database={"url": db_url},
+        smtp={"max_auto_replies_per_hour": 5},
+        desk={"official_address": OFFICIAL, "operators": [OPERATOR], "timezone": "Europe/Brussels",
+              "office_phone": "+32 2 000 00 00", "after_hours_phone": "+32 470 00 00 00",
+              "name": "Belgian 24/7 contact point", **desk},
+    )
+
+
+class World:
+    """Messages and cases written as the pipeline writes them, then `plan_replies`."""
+
+    def __init__(self, sessions: sessionmaker[Session], settings: Settings,
+                 directory: Directory) -> None:
+        self.sessions, self.settings, self.directory = sessions, settings, directory
+        self.uid = 0
+
+    def receive(self, parsed: Parsed, *, now: datetime = T0, open_case: bool = True,
+                case_ref: str | None = None, live: bool = True, role: str = "inbox") -> int:
+        """Store one message (and its case), run plan_replies; returns the message row id."""
+        self.uid += 1
+        with transaction(self.sessions) as s:
+            message = Message(folder="INBOX" if role == "inbox" else "Sent", uidvalidity=1,
+                              uid=self.uid, direction="in", sha256=f"{self.uid:064x}", size=10,
+                              raw=b"x", message_id=parsed.message_id, subject=parsed.subject,
+                              from_addr=parsed.from_addr, fetched_at=now, internal_date=now,
+                              parsed={}, live=live)
+            s.add(message)
+            case = None
+            if case_ref is not None:
+                case = s.scalar(select(Case).where(Case.reference == case_ref))
+            elif open_case:
+                case = Case(reference=f"WK-2026-{self.uid:05d}", direction="incoming",
+                            request_type=parsed.request_type, urgent=parsed.urgent,
+                            country=parsed.country, counterpart_address=parsed.from_addr,
+                            sender_verified=parsed.sender_verified, subject=parsed.subject,
+                            root_message_id=parsed.message_id, opened_at=now, status="new",
+                            their_reference=parsed.their_reference,
+                            flags=[], rules=[], details={},
+                            start_due_at=now + timedelta(hours=2))
+                s.add(case)
+            s.flush()
+            message.case_id = case.id if case is not None else None
+            env = Env(settings=self.settings, directory=self.directory, now=now)
+            plan_replies(s, env, Incoming(message=message, parsed=cast(Any, parsed),
+                                          case=case, opened=case is not None and case_ref is None,
+                                          live=live, folder_role=role))
+            return message.id
+
+    def outbox(self) -> list[OutboxMail]:
+        with self.sessions() as s:
+            return list(s.scalars(select(OutboxMail).order_by(OutboxMail.id)))
+
+    def events(self, kind: str) -> list[Event]:
+        with self.sessions() as s:
+            return list(s.scalars(select(Event).where(Event.kind == kind).order_by(Event.id)))
+
+    def case(self, reference: str) -> Case:
+        with self.sessions() as s:
+            case = s.scalar(select(Case).where(Case.reference == reference))
+            assert case is not None
+            return case
+
+
+@pytest.fixture
+def world(db_url: str, sessions: sessionmaker[Session], directory: Directory) -> World:
+    return World(sessions, make_settings(db_url), directory)
+
+
+def mail_of(row: OutboxMail) -> EmailMessage:
+    msg = email.message_from_bytes(row.raw, policy=email.policy.default)
+    assert isinstance(msg, EmailMessage)
+    return msg
+
+
+def body_of(row: OutboxMail) -> str:
+    part = mail_of(row).get_body(("plain",))
+    assert part is not None
+    return str(part.get_content()).replace("\r\n", "\n")
+
+
+def test_request_from_official_address_gets_one_french_ack_in_its_thread(world: World) -> None:
+    """A verified French request: one ack, threaded, from the official address, in French."""
+    parsed = Parsed(references=("earlier@interieur.fr.example",))
+    with capture_logs() as logs:
+        world.receive(parsed)
+    [row] = world.outbox()
+    assert row.purpose == ACK and row.key == "WK-2026-00001:ack:1" and row.auto
+    assert row.status == "pending" and row.next_attempt_at == T0
+    msg = mail_of(row)
+    assert msg["Subject"] == "Re: [WK-2026-00001] Demande de conservation - Helix Mail"
+    assert msg["From"].addresses[0].addr_spec == OFFICIAL
+    assert [a.addr_spec for a in msg["To"].addresses] == [FR]
+    assert msg["Cc"] is None
+    assert msg["In-Reply-To"] == "<req-1@interieur.fr.example>"
+    assert msg["References"] == "<earlier@interieur.fr.example> <req-1@interieur.fr.example>"
+    assert msg["Auto-Submitted"] == "auto-replied"
+    assert msg["X-Auto-Response-Suppress"] == "All"
+    assert msg["Message-ID"] == f"<{row.message_id}>"
+    body = body_of(row)
+    for expected in ("2026-11-24 10:00 CET (UTC+01:00) (votre heure)",
+                     "2026-11-24 10:00 CET (UTC+01:00) (notre heure)",
+                     "Notre référence : WK-2026-00001",
+                     "conservation de données stockées", "normale", "SDLC-2026-118",
+                     "Identifiants :          2", "Helix Mail GmbH",
+                     "+32 2 000 00 00", "+32 470 00 00 00", "2026-11-24 12:00 CET"):
+        assert expected in body, expected
+    [event] = world.events("ack_queued")
+    assert event.data["outbox"] == row.key and event.data["language"] == "fr"
+    assert [e["event"] for e in logs if e["event"] == "ack_queued"] == ["ack_queued"]
+
+
+def test_partner_without_a_template_language_gets_english(world: World) -> None:
+    """German is not among the templates: the German partner's next language, English, is used."""
+    world.receive(Parsed(from_addr=DE, country="DE", subject="Eilt: Sicherung", urgent=True,
+                         message_id="r@bka.de.example"))
+    [row] = world.outbox()
+    body = body_of(row)
+    assert "Our case reference: WK-2026-00001" in body
+    assert "Urgency:           URGENT" in body
+    assert "10:00 CET (UTC+01:00) (your time)" in body
+    assert "handled as urgent" in body
+
+
+@pytest.mark.parametrize(("theirs", "expected"), [
+    ("RE: AW: Preservation", "Re: [WK-2026-00042] Preservation"),
+    ("Re: [WK-2026-00042] Preservation", "Re: [WK-2026-00042] Preservation"),
+    ("Fwd: request", "Re: [WK-2026-00042] request"),
+    ("", "Re: [WK-2026-00042]"),
+    ("Re : Re: URGENT  preservation", "Re: [WK-2026-00042] URGENT preservation"),
+])
+def test_reply_subject_never_doubles_re_or_the_tag(theirs: str, expected: str) -> None:
+    """Their reply prefixes collapse into one "Re:" and our tag appears once."""
+    assert reply_subject("WK-2026-00042", theirs) == expected
+
+
+def test_unverified_sender_is_acknowledged_flagged_and_the_official_address_copied(
+    world: World,
+) -> None:
+    """accept_and_flag: an officer's own address at the partner's domain gets the ack, the
+    official address a copy, and the case is flagged."""
+    officer = "j.martin@interieur.fr.example"
+    world.receive(Parsed(from_addr=officer, sender_verified=False))
+    [row] = world.outbox()
+    msg = mail_of(row)
+    assert [a.addr_spec for a in msg["To"].addresses] == [officer]
+    assert [a.addr_spec for a in msg["Cc"].addresses] == [FR]
+    assert row.recipients == [officer, FR] and row.first_recipient == officer
+    assert "sdlc-247@interieur.fr.example" in body_of(row)
+    case = world.case("WK-2026-00001")
+    assert "unverified_sender" in case.flags and case.status == "new"
+
+
+def test_ask_resend_policy_holds_the_case_and_names_the_official_address(
+    db_url: str, sessions: sessionmaker[Session], directory: Directory,
+) -> None:
+    """ask_resend: no ack; a request to resend from the official address; the case is held."""
+    world = World(sessions, make_settings(db_url, unverified_sender="ask_resend"), directory)
+    officer = "j.martin@interieur.fr.example"
+    world.receive(Parsed(from_addr=officer, sender_verified=False, subject="Conservation"))
+    [row] = world.outbox()
+    assert row.purpose == RESEND_REQUEST and row.key == "WK-2026-00001:resend_request:1"
+    assert row.recipients == [officer, FR]
+    msg = mail_of(row)
+    assert msg["Subject"] == "Re: [WK-2026-00001] Conservation"
+    assert msg["In-Reply-To"] == "<req-1@interieur.fr.example>"
+    body = body_of(row)
+    assert "renvoyer la demande depuis votre adresse officielle" in body
+    assert "  sdlc-247@interieur.fr.example" in body
+    case = world.case("WK-2026-00001")
+    assert case.status == "held" and "unverified_sender" in case.flags
+    assert len(world.events("case_held")) == 1 and len(world.events("resend_requested")) == 1
+
+
+SUPPRESSED = [
+    ("auto_reply", Parsed(kind="auto_reply", should_acknowledge=False,
+                          auto_signals=("auto-submitted",))),
+    ("auto_reply", Parsed(auto_signals=("x-autoreply",))),  # a request-looking auto answer
+    ("bounce", Parsed(kind="bounce", should_acknowledge=False,
+                      from_addr="notifications@mx.fr.example")),
+    ("list_mail", Parsed(is_list=True)),
+    ("own_mail", Parsed(x_loop=OFFICIAL)),
+    ("own_mail", Parsed(message_id="wk.0123abcd@ncc.gov.example")),
+    ("own_mail", Parsed(from_addr=OFFICIAL)),
+    ("robot_sender", Parsed(from_addr="noreply@interieur.fr.example")),
+    ("robot_sender", Parsed(from_addr="MAILER-DAEMON@mx.fr.example")),
+    ("robot_sender", Parsed(from_addr="postmaster@interieur.fr.example")),
+    ("no_sender", Parsed(from_addr=None)),
+]
+
+
+@pytest.mark.parametrize(("reason", "parsed"), SUPPRESSED,
+                         ids=[f"{r}-{i}" for i, (r, _) in enumerate(SUPPRESSED)])
+def test_no_automatic_mail_to_robots_lists_or_ourselves(
+    world: World, reason: str, parsed: Parsed
+) -> None:
+    """Auto-replies, bounces, list mail, our own mail and robot senders get nothing; the
+    suppression is an event and a log line with its reason."""
+    with capture_logs() as logs:
+        world.receive(parsed)
+    assert world.outbox() == []
+    [event] = world.events("ack_suppressed")
+    assert event.data["reason"] == reason
+    lines = [e for e in logs if e["event"] == "ack_suppressed"]
+    assert len(lines) == 1 and lines[0]["reason"] == reason
+
+
+def test_rate_limit_per_address_and_hour(world: World) -> None:
+    """At most `smtp.max_auto_replies_per_hour` automatic mails to one address in an hour."""
+    for i in range(7):
+        world.receive(Parsed(message_id=f"burst-{i}@interieur.fr.example"),
+                      now=T0 + timedelta(minutes=i))
+    assert len(world.outbox()) == 5
+    reasons = [e.data["reason"] for e in world.events("ack_suppressed")]
+    assert reasons == ["rate_limited", "rate_limited"]
+    world.receive(Parsed(message_id="later@interieur.fr.example"),
+                  now=T0 + timedelta(minutes=60, seconds=1))
+    assert len(world.outbox()) == 6  # the first ack left the window
+
+
+def test_human_reply_history_and_sent_mail_get_nothing_and_no_event(world: World) -> None:
+    """A follow-up in a case, history imported on a first run, and the Sent folder are silent."""
+    world.receive(Parsed(kind="reply", should_acknowledge=False))
+    world.receive(Parsed(message_id="old@interieur.fr.example"), live=False)
+    world.receive(Parsed(from_addr=OPERATOR, message_id="s@ncc.gov.example"), role="sent")
+    assert world.outbox() == []
+    assert world.events("ack_suppressed") == []
+
+
+def test_request_without_a_case_is_recorded_as_suppressed(world: World) -> None:
+    """A request the pipeline could not attach to a case gets no ack, with reason no_case."""
+    world.receive(Parsed(), open_case=False)
+    assert world.outbox() == []
+    assert [e.data["reason"] for e in world.events("ack_suppressed")] == ["no_case"]
+
+
+def test_planning_twice_for_one_message_plans_one_mail(
+    world: World, sessions: sessionmaker[Session],
+) -> None:
+    """The ack's key is per message: planning again (a retried transaction) adds nothing."""
+    message_id = world.receive(Parsed())
+    with transaction(sessions) as s:
+        message = s.get(Message, message_id)
+        case = s.scalar(select(Case))
+        assert message is not None and case is not None
+        plan_replies(s, Env(world.settings, world.directory, T0 + timedelta(seconds=5)),
+                     Incoming(message=message, parsed=cast(Any, Parsed()), case=case,
+                              opened=False, live=True, folder_role="inbox"))
+    assert len(world.outbox()) == 1
+
+
+def test_bounce_of_our_ack_marks_it_undelivered_links_the_case_and_alerts(world: World) -> None:
+    """A DSN about our acknowledgement: the mail is undelivered, the DSN joins the case, and
+    the operators are told which partner's address bounced and why."""
+    world.receive(Parsed())
+    [ack] = world.outbox()
+    bounce = Parsed(kind="bounce", should_acknowledge=False, from_addr="mailer-daemon@mx.example",
+                    message_id="dsn-1@mx.example", subject="Undelivered Mail Returned to Sender",
+                    bounced_message_id=ack.message_id,
+                    bounce_status="550 5.1.1 mailbox unknown")
+    with capture_logs() as logs:
+        message_id = world.receive(bounce, open_case=False)
+    ack, alert = world.outbox()
+    assert ack.status == "undelivered" and ack.last_error == "bounced: 550 5.1.1 mailbox unknown"
+    assert alert.purpose == DELIVERY_FAILURE_ALERT and alert.recipients == [OPERATOR]
+    assert alert.subject == ("[watchkeeper] acknowledgement to FR bounced: "
+                             "550 5.1.1 mailbox unknown [WK-2026-00001]")
+    assert mail_of(alert)["Auto-Submitted"] == "auto-generated"
+    assert "directory address may be out of date" in body_of(alert)
+    with world.sessions() as s:
+        dsn = s.get(Message, message_id)
+        assert dsn is not None and dsn.case_id == ack.case_id
+    [event] = world.events("mail_bounced")
+    assert event.case_id == ack.case_id and event.data["status"] == "550 5.1.1 mailbox unknown"
+    assert [e.data["reason"] for e in world.events("ack_suppressed")] == ["bounce"]
+    assert any(e["event"] == "mail_bounced" for e in logs)
+    # A second notice about the same mail changes nothing and alerts nobody again.
+    world.receive(Parsed(kind="bounce", should_acknowledge=False, from_addr="postmaster@mx.example",
+                         message_id="dsn-2@mx.example", in_reply_to=ack.message_id),
+                  open_case=False)
+    assert len(world.outbox()) == 2
+
+
+def test_bounce_of_an_operator_alert_is_not_alerted_about(world: World) -> None:
+    """A bounced alert is marked undelivered but never causes another alert (no loop)."""
+    world.receive(Parsed())
+    [ack] = world.outbox()
+    robot = "mailer-daemon@x.example"
+    world.receive(Parsed(kind="bounce", should_acknowledge=False, from_addr=robot,
+                         message_id="dsn-1@x.example", bounced_message_id=ack.message_id,
+                         bounce_status="550 no"), open_case=False)
+    alert = world.outbox()[1]
+    world.receive(Parsed(kind="bounce", should_acknowledge=False, from_addr=robot,
+                         message_id="dsn-2@x.example", references=(alert.message_id,),
+                         bounce_status="550 no such operator"), open_case=False)
+    rows = world.outbox()
+    assert len(rows) == 2 and rows[1].status == "undelivered"
+
+
+def test_execution_started_confirmation_threads_after_the_ack(world: World) -> None:
+    """`case start` plans one confirmation to the partner, In-Reply-To our ack, once."""
+    world.receive(Parsed(message_id="root@interieur.fr.example"))
+    [ack] = world.outbox()
+    started = T0 + timedelta(hours=1)
+    for _ in range(2):
+        with transaction(world.sessions) as s:
+            case = s.scalar(select(Case))
+            assert case is not None
+            case.started_at = started
+            case.preservation_expires_at = started + timedelta(days=90)
+            plan_execution_started(s, world.settings, world.directory, case, started, "alice")
+    rows = world.outbox()
+    assert len(rows) == 2
+    row = rows[1]
+    assert row.key == "WK-2026-00001:execution_started:1" and row.purpose == EXECUTION_STARTED
+    msg = mail_of(row)
+    assert msg["Subject"] == "Re: [WK-2026-00001] Demande de conservation - Helix Mail"
+    assert msg["In-Reply-To"] == f"<{ack.message_id}>"
+    assert msg["References"] == f"<root@interieur.fr.example> <{ack.message_id}>"
+    assert msg["Auto-Submitted"] == "auto-generated"
+    assert row.recipients == [FR]
+    body = body_of(row)
+    assert "votre demande SDLC-2026-118 (notre référence WK-2026-00001)" in body
+    assert "2026-11-24 11:00 CET (UTC+01:00) (votre heure)" in body
+    assert "2027-02-22 11:00 CET" in body  # preserved until, in the partner's time
+    [event] = world.events("confirmation_queued")
+    assert event.actor == "alice"
+
+
+@pytest.fixture
+def override_dir(tmp_path: Path) -> Iterator[Path]:
+    folder = tmp_path / "templates"
+    folder.mkdir()
+    yield folder
+
+
+def test_templates_dir_overrides_one_file_and_keeps_the_others(
+    db_url: str, sessions: sessionmaker[Session], directory: Directory, override_dir: Path,
+) -> None:
+    """A file in `desk.templates_dir` replaces the built-in one of the same name only."""
+    (override_dir / "ack.en.txt").write_text(
+        "Subject: Received [{{ ref }}]\n\nLocal wording for {{ ref }} & <{{ provider }}>\n")
+    world = World(sessions, make_settings(db_url, templates_dir=str(override_dir)), directory)
+    world.receive(Parsed(from_addr=DE, country="DE", message_id="a@bka.de.example"))
+    world.receive(Parsed(message_id="b@interieur.fr.example"))
+    de_ack, fr_ack = world.outbox()
+    assert mail_of(de_ack)["Subject"] == "Received [WK-2026-00001]"
+    assert body_of(de_ack) == "Local wording for WK-2026-00001 & <Helix Mail GmbH>\n"
+    assert "Notre référence : WK-2026-00002" in body_of(fr_ack)
