@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from config.settings import Settings
 from daemon import reminders
 from daemon.outbox import Draft, enqueue
-from models import Case, Event, Message, OutboxMail
+from models import Case, Event, Message, OutboxMail, PingRound, PingTarget
 
 log = structlog.get_logger("watchkeeper.digest")
 
@@ -85,6 +85,21 @@ class DirectoryChange:
 
 
 @dataclass(frozen=True)
+class PingSummary:
+    """The latest ping test of the directory: who answered, who did not (yet)."""
+
+    started_at: datetime
+    deadline_at: datetime
+    targets: int
+    answered: int
+    silent: tuple[tuple[str, str], ...]  # (country, address) without an answer
+
+    @property
+    def overdue(self) -> bool:
+        return bool(self.silent)
+
+
+@dataclass(frozen=True)
 class DigestData:
     """Everything the digest says, as plain data (the templates only lay it out)."""
 
@@ -105,6 +120,7 @@ class DigestData:
     unverified: tuple[tuple[str, int], ...]
     directory_changes: tuple[DirectoryChange, ...]
     volume: tuple[Day, ...]
+    ping: PingSummary | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -234,7 +250,25 @@ def collect(session: Session, settings: Settings, now: datetime) -> DigestData:
         medians=_medians(session, now), quarantined_count=quarantined_count,
         quarantined=quarantined, unverified=unverified, directory_changes=changes,
         volume=_volume(session, settings, now),
+        ping=_ping(session, now),
     )
+
+
+def _ping(session: Session, now: datetime) -> PingSummary | None:
+    latest = session.scalars(
+        select(PingRound).where(PingRound.started_at <= now)
+        .order_by(PingRound.started_at.desc()).limit(1)
+    ).first()
+    if latest is None:
+        return None
+    targets = session.scalars(
+        select(PingTarget).where(PingTarget.round_id == latest.id)
+        .order_by(PingTarget.country, PingTarget.address)
+    ).all()
+    silent = tuple((t.country, t.address) for t in targets
+                   if t.replied_at is None or t.replied_at > now)
+    return PingSummary(latest.started_at, latest.deadline_at, len(targets),
+                       len(targets) - len(silent), silent)
 
 
 def _overdue_row(case: Case, now: datetime) -> Row:

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from config.settings import Settings
 from daemon import audit, digest
 from daemon.db import transaction
-from models import Message
+from models import Message, PingRound, PingTarget
 from tests.conftest import run_cli
 from tests.servers import SmtpSink
 from tests.test_deadlines_support import SUPERVISOR, desk_settings, open_case, outbox
@@ -70,6 +70,16 @@ def seed(sessions: sessionmaker[Session], settings: Settings) -> dict[str, str]:
                      address="sdlc-247@interieur.fr.example",
                      fields=[{"field": "office_phone", "old": "+33149000011",
                               "new": "+33149000099"}])
+        ping = PingRound(token="ab12", started_at=NOW - timedelta(days=5), started_by="anna",
+                         deadline_at=NOW - timedelta(days=2))
+        session.add(ping)
+        session.flush()
+        for country, address, replied in (
+                ("FR", "sdlc-247@interieur.fr.example", NOW - timedelta(days=4)),
+                ("JP", "desk@cyber.jp.example", None),
+                ("LU", "snt-247@police.lu.example", None)):
+            session.add(PingTarget(round_id=ping.id, country=country, address=address,
+                                   sent_at=ping.started_at, replied_at=replied))
     return refs
 
 
@@ -114,6 +124,9 @@ def test_digest_counts_and_lists(db_url: str, sessions: sessionmaker[Session]) -
     assert (acknowledge.week, acknowledge.week_n) == (timedelta(minutes=2), 1)
     assert (acknowledge.month, acknowledge.month_n) == (timedelta(minutes=4), 2)
     assert data.medians[2].month == timedelta(days=1)
+    assert data.ping is not None and (data.ping.answered, data.ping.targets) == (1, 3)
+    assert data.ping.silent == (("JP", "desk@cyber.jp.example"),
+                                ("LU", "snt-247@police.lu.example"))
     assert len(data.volume) == 14 and data.volume[-1].day.isoformat() == "2026-11-27"
     assert sum(d.incoming + d.outgoing for d in data.volume) == 7  # 14 days, closed too
 
@@ -139,7 +152,8 @@ def test_digest_html_is_self_contained_escaped_and_ordered(
     assert text.index("Retention at risk") < text.index("Overdue") < text.index("Calls due")
     for heading in ("Preservations lapsing within 14 days", "Outgoing requests not acknowledged",
                     "How fast the desk answered", "Cases opened, last 14 days",
-                    "Quarantined mail", "Unverified senders", "Directory changes"):
+                    "Quarantined mail", "Unverified senders", "Directory changes",
+                    "No answer after the deadline: JP (desk@cyber.jp.example), LU"):
         assert heading in text
     assert refs["at_risk"] in text and refs["lapsing"] in text
     columns = re.findall(r'<td style="vertical-align:bottom.*?</td>', html, re.S)
@@ -152,6 +166,8 @@ def test_digest_html_is_self_contained_escaped_and_ordered(
     assert built.text.index("RETENTION AT RISK") < built.text.index("OVERDUE")
     assert HOSTILE in built.text  # plain text is not HTML: shown as written
     assert "Open: 8" in built.text and "Overdue: 4" in built.text
+    assert "PING TEST: 1 of 3 answered" in built.text
+    assert "no answer: JP desk@cyber.jp.example" in built.text
 
 
 def test_digest_mail_is_multipart_alternative_to_supervisors(
