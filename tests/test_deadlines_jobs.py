@@ -342,3 +342,23 @@ def test_no_recipients_logs_and_never_repeats(
         _tick(settings, sessions, clock, opened + timedelta(hours=2, minutes=1))
     assert [e["event"] for e in logs].count("reminder_planned") == 1
     assert outbox(sessions, "reminder") == []
+
+
+def test_call_prompts_stop_once_started_or_answered(
+        settings: Settings, sessions: sessionmaker[Session]) -> None:
+    """After the first prompt, recording the start (or, for outgoing, the partner's
+    acknowledgement) or the answer stops the secondary prompt."""
+    store_directory(sessions, datetime(2026, 1, 1, tzinfo=UTC))
+    opened = datetime(2026, 3, 31, 8, 0, tzinfo=UTC)
+    started = open_case(sessions, settings, opened, urgent=True)
+    answered = open_case(sessions, settings, opened, urgent=True)
+    clock = ManualClock(opened)
+    _tick(settings, sessions, clock, opened + timedelta(hours=2))
+    assert sorted(_keys(sessions, "call_prompt")) == sorted(
+        [f"call:start:{started}:1", f"call:start:{answered}:1"])
+    update_case(sessions, started, started_at=opened + timedelta(hours=2, minutes=5),
+                status="started")
+    update_case(sessions, answered, answered_at=opened + timedelta(hours=2, minutes=5),
+                status="answered")
+    _tick(settings, sessions, clock, opened + timedelta(hours=4))
+    assert len(outbox(sessions, "call_prompt")) == 2
