@@ -1,0 +1,180 @@
+"""Planning outgoing mail: idempotent keys, fixed Message-IDs, loop-stopping headers, rules."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from config.settings import Settings
+from daemon.db import transaction
+from daemon.outbox import Draft, enqueue, is_our_message_id, notify_operators
+from daemon.suppression import (
+    AUTO_REPLY,
+    LIST_MAIL,
+    OWN_MAIL,
+    RATE_LIMITED,
+    ROBOT_SENDER,
+    MailFacts,
+    over_rate_limit,
+    sender_is_robot,
+    suppression_reason,
+)
+from daemon.templates import TemplateError, candidate_languages, choose, format_local, render
+from models import OutboxMail
+from parsers.directory import load_toml
+
+T0 = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
+OFFICIAL = "poc247@ncc.gov.example"
+
+
+def test_enqueue_is_idempotent_on_the_key_and_fixes_the_message_id(
+    sessions: sessionmaker[Session],
+) -> None:
+    """Planning the same key twice keeps the first row: same Message-ID, same bytes."""
+    draft = Draft(key="WK-2026-00001:ack:7", purpose="ack", to=["a@fr.example"],
+                  subject="Re: x", text="hello\n", in_reply_to="their@fr.example",
+                  references=["root@fr.example"])
+    with transaction(sessions) as s:
+        first = enqueue(s, draft, official_address=OFFICIAL, from_name="Desk", now=T0)
+        first_id, first_raw = first.message_id, first.raw
+    with transaction(sessions) as s:
+        again = enqueue(s, draft, official_address=OFFICIAL, from_name="Desk", now=T0)
+        assert again.message_id == first_id and again.raw == first_raw
+    with sessions() as s:
+        assert len(s.scalars(select(OutboxMail)).all()) == 1
+    msg = email.message_from_bytes(first_raw, policy=email.policy.default)
+    assert msg["Message-ID"] == f"<{first_id}>"
+    assert is_our_message_id(first_id, OFFICIAL)
+    assert msg["In-Reply-To"] == "<their@fr.example>"
+    assert msg["References"] == "<root@fr.example> <their@fr.example>"
+    assert msg["Auto-Submitted"] == "auto-replied"
+    assert msg["X-Auto-Response-Suppress"] == "All"
+    assert msg["X-Loop"] == OFFICIAL
+
+
+def test_mail_without_recipient_is_refused_with_its_key(sessions: sessionmaker[Session]) -> None:
+    """A draft with no address is an error naming the mail, and nothing is planned."""
+    with pytest.raises(ValueError, match="WK-2026-00001:ack:1"), transaction(sessions) as s:
+        enqueue(s, Draft(key="WK-2026-00001:ack:1", purpose="ack", to=[""], subject="s",
+                         text="t"), official_address=OFFICIAL, from_name="Desk", now=T0)
+    with sessions() as s:
+        assert s.scalars(select(OutboxMail)).all() == []
+
+
+def test_operator_alerts_go_to_the_operators_as_auto_generated(
+    sessions: sessionmaker[Session],
+) -> None:
+    """notify_operators plans one auto-generated mail to `desk.operators`, once per key."""
+    settings = Settings(desk={"official_address": OFFICIAL,
+                              "operators": ["a@ncc.gov.example", "b@ncc.gov.example"]})
+    for _ in range(2):
+        with transaction(sessions) as s:
+            notify_operators(s, settings, T0, key="quarantine:12", subject="Quarantined",
+                             text="Message 12 could not be read.\n")
+    with sessions() as s:
+        [row] = s.scalars(select(OutboxMail)).all()
+    assert row.recipients == ["a@ncc.gov.example", "b@ncc.gov.example"]
+    assert row.purpose == "operator_alert"
+    msg = email.message_from_bytes(row.raw, policy=email.policy.default)
+    assert msg["Auto-Submitted"] == "auto-generated"
+
+
+@pytest.mark.parametrize(("mid", "ours"), [
+    ("wk.0f3a@ncc.gov.example", True),
+    ("<WK.0F3A@NCC.GOV.EXAMPLE>", True),
+    ("wk.0f3a@ncc.gov.example.evil.example", False),
+    ("0f3a@ncc.gov.example", False),
+    (None, False),
+])
+def test_our_message_ids_are_recognised(mid: str | None, ours: bool) -> None:
+    """Only `wk.<hex>@<our domain>` counts as ours, with or without brackets, any case."""
+    assert is_our_message_id(mid, OFFICIAL) is ours
+
+
+@pytest.mark.parametrize(("facts", "reason"), [
+    (MailFacts(kind="request", from_addr="a@fr.example"), None),
+    (MailFacts(kind="auto_reply", from_addr="a@fr.example"), AUTO_REPLY),
+    (MailFacts(kind="request", from_addr="a@fr.example", auto_signals=("precedence",)),
+     AUTO_REPLY),
+    (MailFacts(kind="request", from_addr="a@fr.example", is_list=True), LIST_MAIL),
+    (MailFacts(kind="request", from_addr="a@fr.example", x_loop=f"<{OFFICIAL}>"), OWN_MAIL),
+    (MailFacts(kind="request", from_addr="listname-bounces@lists.example"), ROBOT_SENDER),
+    (MailFacts(kind="request", from_addr="do-not-reply@fr.example"), ROBOT_SENDER),
+    (MailFacts(kind="request", from_addr="noreply+x@fr.example"), ROBOT_SENDER),
+    (MailFacts(kind="request", from_addr="norbert@fr.example"), None),
+])
+def test_suppression_rules_in_table_order(facts: MailFacts, reason: str | None) -> None:
+    """The routing table answers the first reason that forbids an automatic answer."""
+    assert suppression_reason(facts, OFFICIAL) == reason
+
+
+def test_rate_limit_rule_and_robot_rule_are_pure() -> None:
+    """The rate limit fires at the limit, not before; a person's name is not a robot."""
+    assert over_rate_limit(4, 5) is None
+    assert over_rate_limit(5, 5) == RATE_LIMITED
+    assert sender_is_robot(MailFacts(from_addr="postmaster@x.example"), OFFICIAL) == ROBOT_SENDER
+    assert sender_is_robot(MailFacts(from_addr="post.master@x.example"), OFFICIAL) is None
+
+
+def test_facts_read_from_a_partial_parse_result_take_defaults() -> None:
+    """A parse result lacking optional fields still yields facts (never an AttributeError)."""
+
+    class HeadersOnly:
+        kind = "request"
+        from_addr = "A@FR.example"
+        message_id = "<x@fr.example>"
+        references = ("<r@fr.example>",)
+
+    facts = MailFacts.of(HeadersOnly())
+    assert facts.from_addr == "a@fr.example" and facts.message_id == "x@fr.example"
+    assert facts.references == ("r@fr.example",)
+    assert facts.should_acknowledge and not facts.is_list and facts.auto_signals == ()
+
+
+def test_language_is_the_partners_first_available_then_the_default() -> None:
+    """French partner: French file; German-speaking partner: English; unknown: default."""
+    directory = load_toml(b"""
+[[contact_points]]
+country = "FR"
+authority = "A"
+role = "primary"
+emails = ["a@fr.example"]
+office_phone = "+33 1 49 00 00 11"
+timezone = "Europe/Paris"
+office_hours = "24/7"
+languages = ["fr", "en"]
+
+[[contact_points]]
+country = "AT"
+authority = "B"
+role = "primary"
+emails = ["b@at.example"]
+office_phone = "+43 1 000 00 00"
+timezone = "Europe/Vienna"
+office_hours = "24/7"
+languages = ["de"]
+""")
+    settings = Settings(desk={"default_language": "en"})
+    assert candidate_languages(settings, directory, "FR") == ("fr", "en")
+    assert choose(settings, "ack", candidate_languages(settings, directory, "FR")) == (
+        "ack.fr.txt", "fr")
+    assert choose(settings, "ack", candidate_languages(settings, directory, "AT")) == (
+        "ack.en.txt", "en")
+    assert choose(settings, "ack", candidate_languages(settings, directory, None)) == (
+        "ack.en.txt", "en")
+    with pytest.raises(TemplateError, match="no template 'nothing'"):
+        render(settings, "nothing")
+
+
+def test_local_times_name_the_zone_and_offset() -> None:
+    """Times are shown in the reader's zone with its abbreviation and UTC offset."""
+    from zoneinfo import ZoneInfo
+
+    assert format_local(T0, ZoneInfo("Europe/Paris")) == "2026-11-28 10:00 CET (UTC+01:00)"
+    assert format_local(T0, ZoneInfo("America/Santiago")) == "2026-11-28 06:00 UTC-03:00"
+    assert format_local(T0, ZoneInfo("UTC")) == "2026-11-28 09:00 UTC (UTC+00:00)"
