@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import email
 import email.policy
-from datetime import UTC, datetime
+from datetime import datetime
 from email.message import EmailMessage
 from typing import Any
 
@@ -157,7 +157,3 @@ def body(row: OutboxMail) -> str:
     part = parsed(row).get_body(preferencelist=("plain",))
     assert part is not None
     return str(part.get_content())
-
-
-def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)  # type: ignore[misc]

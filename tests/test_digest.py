@@ -182,7 +182,7 @@ def test_digest_mail_is_multipart_alternative_to_supervisors(
     assert row.key == "digest:2026-11-27" and row.recipients == [SUPERVISOR]
     message = email.message_from_bytes(row.raw, policy=email.policy.default)
     assert message.get_content_type() == "multipart/alternative"
-    types = [part.get_content_type() for part in message.iter_parts()]  # type: ignore[attr-defined]
+    types = [part.get_content_type() for part in message.iter_parts()]
     assert types == ["text/plain", "text/html"]
     assert message["Auto-Submitted"] == "auto-generated"
 
