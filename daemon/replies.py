@@ -7,6 +7,7 @@ of our own mail are written together with the message, or not at all.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from datetime import datetime, timedelta
 
@@ -126,7 +127,10 @@ def plan_replies(session: Session, env: Env, incoming: Incoming) -> None:
     why none is sent. Runs inside the message's transaction."""
     if not incoming.live or incoming.folder_role != "inbox":
         return
-    parsed = MailFacts.of(incoming.parsed)
+    parsed = MailFacts.of(incoming.parsed, incoming.message.raw)
+    if "authentication_failed" in incoming.rules:
+        # The pipeline found the sender's domain failing DMARC/DKIM: not the directory's.
+        parsed = dataclasses.replace(parsed, sender_verified=False)
     settings = env.settings
     if parsed.kind == "bounce" or parsed.bounced_message_id:
         handle_bounce(session, env, incoming, parsed)

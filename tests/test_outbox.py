@@ -178,3 +178,24 @@ def test_local_times_name_the_zone_and_offset() -> None:
     assert format_local(T0, ZoneInfo("Europe/Paris")) == "2026-11-28 10:00 CET (UTC+01:00)"
     assert format_local(T0, ZoneInfo("America/Santiago")) == "2026-11-28 06:00 UTC-03:00"
     assert format_local(T0, ZoneInfo("UTC")) == "2026-11-28 09:00 UTC (UTC+00:00)"
+
+
+@pytest.mark.parametrize(("headers", "reason"), [
+    ("Auto-Submitted: auto-replied\n", AUTO_REPLY),
+    ("Auto-Submitted: no\n", None),
+    ("Precedence: bulk\n", AUTO_REPLY),
+    ("X-Autoreply: yes\n", AUTO_REPLY),
+    ("List-Id: <cyber.lists.example>\n", LIST_MAIL),
+    ("Precedence: list\n", LIST_MAIL),
+    (f"X-Loop: {OFFICIAL}\n", OWN_MAIL),
+    ("Return-Path: <>\n", ROBOT_SENDER),
+    ("Return-Path: <a@fr.example>\n", None),
+])
+def test_loop_headers_count_even_when_the_classifier_missed_them(
+    headers: str, reason: str | None,
+) -> None:
+    """RFC 3834 header fields in the raw message suppress the answer whatever the parser said."""
+    raw = (f"From: a@fr.example\nTo: {OFFICIAL}\nSubject: Preservation\n{headers}\nBody\n"
+           ).encode()
+    facts = MailFacts.of(MailFacts(kind="request", from_addr="a@fr.example"), raw)
+    assert suppression_reason(facts, OFFICIAL) == reason
