@@ -241,10 +241,11 @@ def test_preservation_warnings_at_14_and_3_days_once_and_moved_by_extension(
     _tick(settings, sessions, clock, expires - timedelta(days=14))
     [warning] = outbox(sessions, "preservation_warning")
     assert "No MLA request received yet" in body(warning)
+    assert f"Preservation {ref} lapses in 14 days" in warning.subject
     _tick(settings, _restarted(db_url), clock, expires - timedelta(days=5))
     assert len(outbox(sessions, "preservation_warning")) == 1
     _tick(settings, sessions, clock, expires - timedelta(days=3))
-    assert len(outbox(sessions, "preservation_warning")) == 2
+    assert "lapses in 3 days" in outbox(sessions, "preservation_warning")[1].subject
     _tick(settings, _restarted(db_url), clock, expires - timedelta(days=1))
     assert len(outbox(sessions, "preservation_warning")) == 2
 
