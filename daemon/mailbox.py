@@ -14,7 +14,7 @@ from imapclient.exceptions import IMAPClientError, LoginError
 
 from config.settings import ConfigError, ImapSettings, is_loopback
 
-SENT_FLAG = rb"\\Sent"
+SENT_FLAG = rb"\Sent"
 
 
 class MailboxError(Exception):
@@ -228,7 +228,7 @@ class Mailbox:
     def mark_seen(self, uids: Iterable[int]) -> None:
         todo = list(uids)
         if todo:
-            self._call("STORE", self.client.add_flags, todo, [rb"\\Seen"], silent=True)
+            self._call("STORE", self.client.add_flags, todo, [rb"\Seen"], silent=True)
 
     def move(self, uids: Iterable[int], folder: str) -> None:
         """Move processed mail. MOVE when offered; otherwise COPY and flag \\Deleted, never
@@ -240,7 +240,7 @@ class Mailbox:
             self._call("MOVE", self.client.move, todo, folder)
         else:
             self._call("COPY", self.client.copy, todo, folder)
-            self._call("STORE", self.client.add_flags, todo, [rb"\\Deleted"], silent=True)
+            self._call("STORE", self.client.add_flags, todo, [rb"\Deleted"], silent=True)
 
     # --- waiting for mail ------------------------------------------------------------
 
