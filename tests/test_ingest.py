@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import email.policy
-import email.utils
 import json
 import os
 from collections.abc import Iterator
@@ -13,9 +11,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import structlog
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
-import structlog
 from structlog.testing import capture_logs as _capture_logs
 
 from config.settings import Settings
@@ -161,7 +159,7 @@ def test_stranger_request_flagged_unverified(desk: Desk) -> None:
 
 
 def test_forged_tag_from_stranger_is_candidate_and_flagged(desk: Desk) -> None:
-    """A [WK-...] tag joins a case only from its counterpart; a stranger's becomes a flagged candidate."""
+    """A [WK-...] tag joins only from the counterpart; a stranger's is a flagged candidate."""
     req = request_mail(1, sender=FR)
     desk.dovecot.append(req.as_bytes())
     desk.once()
@@ -186,7 +184,7 @@ def test_forged_tag_from_stranger_is_candidate_and_flagged(desk: Desk) -> None:
 
 
 def test_dmarc_failure_flags_spoofing(desk: Desk) -> None:
-    """A directory sender whose DMARC fails at our server is not verified and the case is flagged."""
+    """A directory sender failing DMARC at our server is unverified and the case flagged."""
     req = request_mail(4, sender=FR, headers={
         "Authentication-Results": "mx.ncc.gov.example; spf=fail smtp.mailfrom=police.fr.example;"
                                   " dkim=none; dmarc=fail header.from=police.fr.example",
@@ -199,7 +197,7 @@ def test_dmarc_failure_flags_spoofing(desk: Desk) -> None:
 
 
 def test_sent_mail_opens_outgoing_case_and_partner_ack(desk: Desk) -> None:
-    """Mail in Sent to a directory address opens an outgoing case; the partner's reply acknowledges it."""
+    """Sent mail to a directory address opens an outgoing case; the partner's reply acks it."""
     ours = request_mail(5, sender=OFFICIAL)
     del ours["To"]
     ours["To"] = LU
@@ -257,7 +255,7 @@ def test_first_run_imports_backlog_as_history(desk: Desk) -> None:
 
 
 def test_folder_recreated_nothing_duplicated(desk: Desk) -> None:
-    """A folder rebuilt with a new UIDVALIDITY and the same mail: no duplicate, the new mail imported."""
+    """A folder rebuilt (new UIDVALIDITY) with the same mail: no duplicate, new mail imported."""
     # Dovecot refuses to delete INBOX, so the watched Sent folder is the one rebuilt.
     mails = []
     for i in range(5):
@@ -289,7 +287,7 @@ def test_folder_recreated_nothing_duplicated(desk: Desk) -> None:
 
 
 def test_poison_mail_quarantined_and_ingest_goes_on(desk: Desk) -> None:
-    """A message the pipeline cannot record is stored raw, quarantined with its error; the next one is fine."""
+    """Mail the pipeline cannot record is kept raw and quarantined; the next one goes through."""
     poison = request_mail(500)
     del poison["Message-ID"]
     poison["Message-ID"] = "<" + "x" * 1200 + "@poison.example>"
@@ -325,7 +323,8 @@ def _wrong_charset() -> bytes:
             "Réf. WCS-2\r\n").encode("iso-8859-1")
     return (
         b"From: cp247@police.fr.example\r\nTo: poc247@ncc.gov.example\r\n"
-        b"Subject: Demande de conservation - ref WCS-2\r\nMessage-ID: <charset@police.fr.example>\r\n"
+        b"Subject: Demande de conservation - ref WCS-2\r\n"
+        b"Message-ID: <charset@police.fr.example>\r\n"
         b"MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n"
         b"Content-Transfer-Encoding: 8bit\r\n\r\n" + body
     )
