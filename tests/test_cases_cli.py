@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from models import Case, Event, Identifier, Message
+from models import Case, Event, Identifier, Message, OutboxMail
 from tests.conftest import run_cli
 
 NOW = datetime.now(UTC).replace(microsecond=0)
@@ -172,7 +172,15 @@ def test_case_transitions_write_events_with_operator(
     assert row.status == "answered" and row.closed_at is None
     assert row.started_at is not None and row.answered_at is not None
     assert row.previous_case_id == case_row(sessions, "WK-2026-00001").id
-    assert events_of(sessions, "WK-2026-00002") == [
+    events = events_of(sessions, "WK-2026-00002")
+    # Starting confirms execution to the partner in the same transaction.
+    queued = events.pop(1)
+    assert queued[:2] == ("confirmation_queued", "alice")
+    assert queued[2]["to"] == ["poc247@bka.de.example"]
+    with sessions() as session:
+        purposes = session.scalars(select(OutboxMail.purpose)).all()
+    assert purposes == ["execution_started"]
+    assert events == [
         ("case_started", "alice", {"previous": "acknowledged"}),
         ("case_answered", "alice", {"previous": "started"}),
         ("case_closed", "bob", {"previous": "answered", "reason": "data sent"}),
