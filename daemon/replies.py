@@ -39,6 +39,7 @@ log = structlog.get_logger("watchkeeper.replies")
 ACTOR = "watchkeeper"
 UNVERIFIED_FLAG = "unverified_sender"
 NO_CASE = "no_case"
+OUTGOING_CASE = "outgoing_case"
 
 _REPLY_PREFIX = re.compile(
     r"^\s*(?:(?:re|aw|sv|vs|r|ref|antw|odp|fw|fwd|tr|wg|rv|enc|res)\s*(?:\[\d+\])?\s*[:：]\s*)+",
@@ -139,15 +140,24 @@ def plan_replies(session: Session, env: Env, incoming: Incoming) -> None:
         return  # a human follow-up or other mail: nothing to answer, nothing to report
     if reason is None and incoming.case is None:
         reason = NO_CASE
+    if reason is None and incoming.case is not None and incoming.case.direction != "incoming":
+        reason = OUTGOING_CASE  # a partner's answer to our own request is not acknowledged
     if reason is None and parsed.from_addr:
         reason = over_rate_limit(recent_auto_mails(session, parsed.from_addr, env.now),
                                  settings.smtp.max_auto_replies_per_hour)
     if reason is not None:
         _suppressed(session, env, incoming, parsed, reason)
         return
-    assert incoming.case is not None
+    case = incoming.case
+    assert case is not None
+    if parsed.sender_verified and case.status == "held":
+        # The request came again from an official address: the hold is over.
+        case.status = "new"
+        audit.record(session, "case_released", at=env.now, actor=ACTOR, case=case,
+                     message=incoming.message, sender=parsed.from_addr)
+        log.info("case_released", case=case.reference, sender=parsed.from_addr)
     if not parsed.sender_verified:
-        _add_flag(incoming.case, UNVERIFIED_FLAG)
+        _add_flag(case, UNVERIFIED_FLAG)
         if settings.desk.unverified_sender == "ask_resend":
             plan_resend_request(session, env, incoming, parsed)
             return

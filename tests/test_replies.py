@@ -436,3 +436,32 @@ def test_templates_dir_overrides_one_file_and_keeps_the_others(
     assert mail_of(de_ack)["Subject"] == "Received [WK-2026-00001]"
     assert body_of(de_ack) == "Local wording for WK-2026-00001 & <Helix Mail GmbH>\n"
     assert "Notre référence : WK-2026-00002" in body_of(fr_ack)
+
+
+def test_request_in_an_outgoing_case_is_not_acknowledged(world: World) -> None:
+    """A partner's request-like answer inside our own outgoing case gets no ack, with a reason."""
+    world.receive(Parsed(message_id="first@interieur.fr.example"))
+    with transaction(world.sessions) as s:
+        case = s.scalar(select(Case))
+        assert case is not None
+        case.direction = "outgoing"
+        reference = case.reference
+    world.receive(Parsed(message_id="second@interieur.fr.example"), case_ref=reference)
+    assert len(world.outbox()) == 1
+    assert [e.data["reason"] for e in world.events("ack_suppressed")] == ["outgoing_case"]
+
+
+def test_official_resend_releases_a_held_case(
+    db_url: str, sessions: sessionmaker[Session], directory: Directory,
+) -> None:
+    """ask_resend: when the request comes again from the official address into the held case,
+    the hold ends and the official address gets the acknowledgement."""
+    world = World(sessions, make_settings(db_url, unverified_sender="ask_resend"), directory)
+    world.receive(Parsed(from_addr="j.martin@interieur.fr.example", sender_verified=False))
+    assert world.case("WK-2026-00001").status == "held"
+    world.receive(Parsed(message_id="again@interieur.fr.example"), case_ref="WK-2026-00001")
+    resend, ack = world.outbox()
+    assert resend.purpose == RESEND_REQUEST and ack.purpose == ACK
+    assert ack.recipients == [FR] and ack.key == "WK-2026-00001:ack:2"
+    assert world.case("WK-2026-00001").status == "new"
+    assert len(world.events("case_released")) == 1
