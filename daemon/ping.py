@@ -293,8 +293,8 @@ def _remind(session: Session, settings: Settings, ping_round: PingRound,
             key=f"ping-reminder:{ping_round.token}:{target.address.lower()}",
             purpose=PING_REMINDER,
             to=to,
-            subject=f"Reminder: {ping_round.token} 24/7 network contact point test"
-                    " - please reply",
+            # Short enough for one header line: a folded Subject gains a leading space.
+            subject=f"Reminder: {ping_round.token} 24/7 contact point test - please reply",
             text=_reminder_text(settings, ping_round),
             in_reply_to=first.message_id if first is not None else None,
             auto=True,
