@@ -7,6 +7,8 @@ import email.utils
 import itertools
 import subprocess
 import sys
+import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from pathlib import Path
@@ -85,7 +87,7 @@ def reply_mail(original: EmailMessage, *, sender: str, to: str = OFFICIAL,
 
 
 def write_config(tmp_path: Path, *, imap_port: int, smtp_port: int, db_url: str,
-                 extra: str = "") -> Path:
+                 extra: str = "", poll_seconds: int = 2) -> Path:
     path = tmp_path / "watchkeeper.toml"
     path.write_text(f"""
 [database]
@@ -96,7 +98,7 @@ host = "127.0.0.1"
 port = {imap_port}
 tls = "none"
 username = "desk"
-poll_seconds = 2
+poll_seconds = {poll_seconds}
 reconnect_initial_seconds = 0.2
 reconnect_max_seconds = 2.0
 {extra}
@@ -128,6 +130,16 @@ def daemon_process(config: Path, *args: str, log: Path | None = None) -> subproc
     out = log.open("ab") if log is not None else subprocess.DEVNULL
     return subprocess.Popen([sys.executable, "-m", "daemon.cli", "run", *args], env=env,
                             cwd=REPO, stdout=out, stderr=out)
+
+
+def wait_until(predicate: Callable[[], bool], timeout: float, what: str) -> float:
+    """Seconds until `predicate` holds; fails the test after `timeout`."""
+    start = time.monotonic()
+    while not predicate():
+        if time.monotonic() - start > timeout:
+            raise AssertionError(f"{what}: not after {timeout}s")
+        time.sleep(0.02)
+    return time.monotonic() - start
 
 
 def count(sessions: sessionmaker[Session], model: type[Message] | type[Case]) -> int:

@@ -1,0 +1,139 @@
+"""The long-running `watchkeeper run`: IDLE, polling, server outage, SIGTERM, heartbeat."""
+
+from __future__ import annotations
+
+import json
+import signal
+import statistics
+import time
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from models import Case, DaemonInstance, Message
+from tests.conftest import run_cli
+from tests.servers import Dovecot, SmtpSink
+from tests.test_ingest_support import (
+    cli_env,
+    count,
+    daemon_process,
+    request_mail,
+    seed_directory,
+    wait_until,
+    write_config,
+)
+
+
+def _events(log: Path) -> list[dict[str, object]]:
+    out = []
+    for line in log.read_text(encoding="utf-8", errors="replace").splitlines():
+        if line.startswith("{"):
+            out.append(json.loads(line))
+    return out
+
+
+def _has_case(sessions: sessionmaker[Session], mid: str) -> bool:
+    with sessions() as s:
+        row = s.scalar(select(Message.case_id).where(Message.message_id == mid))
+        return row is not None
+
+
+def test_idle_commits_a_case_within_two_seconds(
+    tmp_path: Path, db_url: str, sessions: sessionmaker[Session], dovecot: Dovecot,
+    smtp_sink: SmtpSink,
+) -> None:
+    """With IDLE (polling only every 60 s), an appended request is a case within 2 s (median)."""
+    seed_directory(sessions)
+    config = write_config(tmp_path, imap_port=dovecot.port, smtp_port=smtp_sink.port,
+                          db_url=db_url, poll_seconds=60)
+    log = tmp_path / "daemon.log"
+    proc = daemon_process(config, log=log)
+    try:
+        wait_until(lambda: any(e.get("event") == "folder_synced" or e.get("event")
+                               == "daemon_started" for e in _events(log)), 20, "daemon start")
+        time.sleep(0.5)  # both watchers in IDLE
+        delays = []
+        for i in range(5):
+            mail = request_mail(900 + i)
+            mid = mail["Message-ID"].strip("<>")
+            dovecot.append(mail.as_bytes())
+            delays.append(wait_until(lambda mid=mid: _has_case(sessions, mid), 30, "case"))
+        assert statistics.median(delays) < 2.0, delays
+        assert count(sessions, Case) == 5
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=10) == 0
+
+
+def test_polling_without_idle(
+    tmp_path: Path, db_url: str, sessions: sessionmaker[Session], dovecot: Dovecot,
+    smtp_sink: SmtpSink,
+) -> None:
+    """With imap.idle = false the daemon polls every poll_seconds and still imports new mail."""
+    seed_directory(sessions)
+    config = write_config(tmp_path, imap_port=dovecot.port, smtp_port=smtp_sink.port,
+                          db_url=db_url, poll_seconds=1, extra="idle = false")
+    proc = daemon_process(config, log=tmp_path / "daemon.log")
+    try:
+        time.sleep(1.0)
+        mail = request_mail(950)
+        dovecot.append(mail.as_bytes())
+        wait_until(lambda: _has_case(sessions, mail["Message-ID"].strip("<>")), 15, "case")
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=10) == 0
+
+
+def test_dovecot_outage_reconnects_and_imports(
+    tmp_path: Path, db_url: str, sessions: sessionmaker[Session], dovecot: Dovecot,
+    smtp_sink: SmtpSink,
+) -> None:
+    """Dovecot killed and restarted under a running daemon: it backs off, reconnects, imports."""
+    seed_directory(sessions)
+    config = write_config(tmp_path, imap_port=dovecot.port, smtp_port=smtp_sink.port,
+                          db_url=db_url)
+    log = tmp_path / "daemon.log"
+    proc = daemon_process(config, log=log)
+    try:
+        dovecot.append_many([request_mail(960 + i).as_bytes() for i in range(2)])
+        wait_until(lambda: count(sessions, Message) == 2, 20, "first two mails")
+        dovecot.stop()
+        wait_until(lambda: sum(e.get("event") == "imap_reconnecting" for e in _events(log)) >= 2,
+                   20, "reconnect attempts logged")
+        dovecot.restart()
+        dovecot.append_many([request_mail(970 + i).as_bytes() for i in range(3)])
+        wait_until(lambda: count(sessions, Message) == 5, 30, "mail that arrived meanwhile")
+        assert proc.poll() is None
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=10) == 0
+    attempts = [e for e in _events(log) if e.get("event") == "imap_reconnecting"]
+    assert attempts[0]["attempt"] == 1
+    assert all(isinstance(e["delay_s"], float | int) and 0 < float(e["delay_s"]) <= 2.0  # type: ignore[arg-type]
+               for e in attempts)
+    assert count(sessions, Case) == 5
+
+
+def test_sigterm_finishes_current_message_and_exits_zero(
+    tmp_path: Path, db_url: str, sessions: sessionmaker[Session], dovecot: Dovecot,
+    smtp_sink: SmtpSink,
+) -> None:
+    """SIGTERM during an import: exit 0 within 10 s, heartbeat stopped; a restart completes it."""
+    seed_directory(sessions)
+    dovecot.append_many([request_mail(1000 + i).as_bytes() for i in range(150)])
+    config = write_config(tmp_path, imap_port=dovecot.port, smtp_port=smtp_sink.port,
+                          db_url=db_url)
+    proc = daemon_process(config, log=tmp_path / "daemon.log")
+    wait_until(lambda: count(sessions, Message) >= 5, 30, "import started")
+    proc.send_signal(signal.SIGTERM)
+    started = time.monotonic()
+    assert proc.wait(timeout=10) == 0
+    assert time.monotonic() - started < 10
+    with sessions() as s:
+        beats = list(s.scalars(select(DaemonInstance)))
+        assert len(beats) == 1 and beats[0].stopped_at is not None
+    done = run_cli("run", "--once", env=cli_env(config))
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert count(sessions, Message) == 150
+    assert count(sessions, Case) == 150
