@@ -1,0 +1,126 @@
+"""`watchkeeper status`: healthy, degraded with its reason, or down, read from the database."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from models import DaemonInstance, MailboxCheckpoint, Message, OutboxMail
+from tests.conftest import run_cli
+from tests.servers import free_port
+
+ENV = {"WATCHKEEPER_IMAP__POLL_SECONDS": "10", "WATCHKEEPER_LOGGING__FORMAT": "json"}
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def add_instance(sessions: sessionmaker[Session], name: str, role: str,
+                 heartbeat_age: timedelta = timedelta(seconds=5)) -> None:
+    at = now()
+    with sessions.begin() as session:
+        session.add(DaemonInstance(instance_id=name, host="desk-1", pid=4242, role=role,
+                                   version="0.1.0", started_at=at - timedelta(hours=1),
+                                   heartbeat_at=at - heartbeat_age))
+
+
+def add_folders(sessions: sessionmaker[Session], error: str | None = None) -> None:
+    at = now()
+    with sessions.begin() as session:
+        for folder in ("INBOX", "Sent"):
+            session.add(MailboxCheckpoint(folder=folder, uidvalidity=7, last_uid=12,
+                                          last_poll_at=at - timedelta(seconds=3), idle=True,
+                                          last_error=error if folder == "INBOX" else None,
+                                          updated_at=at))
+
+
+def add_mail(sessions: sessionmaker[Session], key: str, *, status: str = "pending",
+             age: timedelta = timedelta(minutes=1)) -> None:
+    at = now() - age
+    with sessions.begin() as session:
+        session.add(OutboxMail(key=key, purpose="ack", message_id=f"wk.{key}@ncc.gov.example",
+                               mail_from="poc247@ncc.gov.example",
+                               recipients=["cp@police.fr.example"],
+                               first_recipient="cp@police.fr.example", subject="s", raw=b"x",
+                               status=status, created_at=at, next_attempt_at=at,
+                               failed_at=at if status != "pending" else None))
+
+
+def status(db_url: str, *args: str) -> tuple[int, dict[str, Any], str]:
+    env = {"WATCHKEEPER_DATABASE__URL": db_url, **ENV}
+    result = run_cli("status", "--json", *args, env=env)
+    text = run_cli("status", env=env)
+    assert text.returncode == result.returncode
+    return result.returncode, json.loads(result.stdout), text.stdout + text.stderr
+
+
+def test_status_healthy_leader_with_fresh_folders(
+    db_url: str, sessions: sessionmaker[Session]
+) -> None:
+    """A leader with a fresh heartbeat and freshly polled folders is healthy (exit 0)."""
+    add_instance(sessions, "a", "leader")
+    add_folders(sessions)
+    add_mail(sessions, "recent")
+    code, data, text = status(db_url)
+    assert code == 0, data
+    assert data["state"] == "healthy" and data["reasons"] == []
+    assert data["role"] == "leader"
+    assert [f["folder"] for f in data["folders"]] == ["INBOX", "Sent"]
+    assert all(f["idle"] for f in data["folders"])
+    assert data["outbox"]["pending"] == 1 and data["outbox"]["failed_last_24h"] == 0
+    assert any(n["job"] == "outbox delivery" for n in data["next"])
+    assert "HEALTHY" in text and "role: leader" in text and "IDLE on" in text
+
+
+def test_status_down_without_heartbeat(db_url: str, sessions: sessionmaker[Session]) -> None:
+    """No daemon, or only a stale heartbeat, is down (exit 2) with the reason."""
+    code, data, text = status(db_url)
+    assert code == 2 and data["state"] == "down"
+    assert data["reasons"] == ["no daemon heartbeat in the last 60 s"]
+    assert "watchkeeper: down: no daemon heartbeat" in text
+    add_instance(sessions, "old", "leader", heartbeat_age=timedelta(minutes=5))
+    add_folders(sessions)
+    code, data, _ = status(db_url)
+    assert code == 2 and data["instances"][0]["alive"] is False
+
+
+def test_status_down_when_database_unreachable() -> None:
+    """An unreachable database is down (exit 2), in text and in JSON."""
+    url = f"postgresql+psycopg://postgres@127.0.0.1:{free_port()}/nowhere"
+    code, data, text = status(url)
+    assert code == 2 and data["state"] == "down"
+    assert "cannot reach the database" in data["reasons"][0]
+    assert text.count("\n") < 20
+
+
+def test_status_degraded_reasons(db_url: str, sessions: sessionmaker[Session]) -> None:
+    """Quarantined mail, failed sends, a stuck outbox and a folder error each degrade (1)."""
+    add_instance(sessions, "a", "leader")
+    add_folders(sessions, error="MailboxError: connection refused")
+    add_mail(sessions, "stuck", age=timedelta(hours=2))
+    add_mail(sessions, "bounced", status="failed", age=timedelta(hours=1))
+    with sessions.begin() as session:
+        session.add(Message(folder="INBOX", uidvalidity=7, uid=3, sha256="1" * 64, size=9,
+                            fetched_at=now(), quarantined=True, error="boom"))
+    code, data, text = status(db_url)
+    assert code == 1 and data["state"] == "degraded"
+    reasons = " | ".join(data["reasons"])
+    assert "folder INBOX: MailboxError: connection refused" in reasons
+    assert "outbox: 1 unsent" in reasons
+    assert "1 mail could not be delivered in the last 24 h" in reasons
+    assert "1 quarantined message" in reasons
+    assert data["quarantined"] == 1 and data["outbox"]["failed_last_24h"] == 1
+    assert "watchkeeper: degraded: folder INBOX" in text
+
+
+def test_status_standby_only_is_degraded(db_url: str, sessions: sessionmaker[Session]) -> None:
+    """Only standby daemons alive: role standby, degraded because nobody leads."""
+    add_instance(sessions, "b", "standby")
+    add_instance(sessions, "dead-leader", "leader", heartbeat_age=timedelta(minutes=10))
+    code, data, _ = status(db_url)
+    assert code == 1 and data["role"] == "standby"
+    assert data["reasons"] == ["no leader: every running daemon is on standby"]
