@@ -53,6 +53,7 @@ class MailFacts:
     references: tuple[str, ...] = ()
     subject: str = ""
     auto_signals: tuple[str, ...] = ()
+    header_auto_signals: tuple[str, ...] = ()
     is_list: bool = False
     x_loop: str | None = None
     should_acknowledge: bool = False
@@ -78,8 +79,7 @@ class MailFacts:
         head = header_facts(raw)
         return dataclasses.replace(
             facts,
-            auto_signals=facts.auto_signals + tuple(
-                s for s in head.auto_signals if s not in facts.auto_signals),
+            header_auto_signals=head.auto_signals,
             is_list=facts.is_list or head.is_list,
             x_loop=facts.x_loop or head.x_loop,
             null_return_path=head.null_return_path,
@@ -171,8 +171,10 @@ def is_bounce(facts: MailFacts, official_address: str) -> str | None:
 
 
 def is_auto_reply(facts: MailFacts, official_address: str) -> str | None:
-    """An out-of-office, a read receipt, another desk's automatic acknowledgement."""
-    if facts.kind == "auto_reply" or facts.auto_signals:
+    """An out-of-office, a read receipt, another desk's automatic acknowledgement: as the
+    parser classified it, or as its RFC 3834 header fields say. (The parser's own
+    `auto_signals` on a message it still calls a request were weighed and overruled.)"""
+    if facts.kind == "auto_reply" or facts.header_auto_signals:
         return AUTO_REPLY
     return None
 

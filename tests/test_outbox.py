@@ -99,8 +99,10 @@ def test_our_message_ids_are_recognised(mid: str | None, ours: bool) -> None:
 @pytest.mark.parametrize(("facts", "reason"), [
     (MailFacts(kind="request", from_addr="a@fr.example"), None),
     (MailFacts(kind="auto_reply", from_addr="a@fr.example"), AUTO_REPLY),
-    (MailFacts(kind="request", from_addr="a@fr.example", auto_signals=("precedence",)),
+    (MailFacts(kind="request", from_addr="a@fr.example", header_auto_signals=("precedence",)),
      AUTO_REPLY),
+    (MailFacts(kind="request", from_addr="a@fr.example", auto_signals=("body: automatic",)),
+     None),
     (MailFacts(kind="request", from_addr="a@fr.example", is_list=True), LIST_MAIL),
     (MailFacts(kind="request", from_addr="a@fr.example", x_loop=f"<{OFFICIAL}>"), OWN_MAIL),
     (MailFacts(kind="request", from_addr="listname-bounces@lists.example"), ROBOT_SENDER),

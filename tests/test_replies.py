@@ -264,7 +264,6 @@ def test_ask_resend_policy_holds_the_case_and_names_the_official_address(
 SUPPRESSED = [
     ("auto_reply", Parsed(kind="auto_reply", should_acknowledge=False,
                           auto_signals=("auto-submitted",))),
-    ("auto_reply", Parsed(auto_signals=("x-autoreply",))),  # a request-looking auto answer
     ("bounce", Parsed(kind="bounce", should_acknowledge=False,
                       from_addr="notifications@mx.fr.example")),
     ("list_mail", Parsed(is_list=True)),
