@@ -175,17 +175,6 @@ class Mailbox:
         self.folder = state
         return state
 
-    def check_uidvalidity(self) -> None:
-        """Refuse to go on when the selected folder was rebuilt under our feet."""
-        if self.folder is None:
-            raise MailboxError("no folder selected")
-        info = self._call("STATUS", self.client.folder_status, self.folder.name, [b"UIDVALIDITY"])
-        now = int(info[b"UIDVALIDITY"])
-        if now != self.folder.uidvalidity:
-            raise MailboxError(
-                f"UIDVALIDITY of {self.folder.name} changed from {self.folder.uidvalidity} to {now}"
-            )
-
     # --- messages --------------------------------------------------------------------
 
     def uids_after(self, last_uid: int) -> list[int]:

@@ -370,3 +370,21 @@ def test_oversized_message_recorded_from_headers(desk: Desk) -> None:
     assert any(e["event"] == "message_oversized" for e in logs)
     assert desk.case_of(after) is not None
 
+
+
+def test_flags_and_moves_only_after_commit(desk: Desk) -> None:
+    """With mark_seen and a processed folder, committed mail is flagged and moved, never lost."""
+    mails = [request_mail(800 + i) for i in range(3)]
+    desk.dovecot.append_many([m.as_bytes() for m in mails])
+    desk.once(mark_seen=True, processed_folder="Trash")
+    client = desk.dovecot.client()
+    try:
+        assert client.select_folder("INBOX")[b"EXISTS"] == 0
+        client.select_folder("Trash")
+        moved = client.search(["ALL"])
+        assert len(moved) == 3
+        assert all(b"\\Seen" in flags for flags in client.get_flags(moved).values())
+    finally:
+        client.logout()
+    desk.once(mark_seen=True, processed_folder="Trash")
+    assert len(desk.messages()) == 3 and len(desk.cases()) == 3
