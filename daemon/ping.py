@@ -507,7 +507,8 @@ def format_response(response: timedelta | None) -> str:
 
 def status_table(result: RoundStatus, zone: ZoneInfo) -> list[str]:
     """One line per contact point: the columns of `ping status` and of the results mail."""
-    header = ("COUNTRY", "ROLE", "ADDRESS", "SENT", "REPLIED", "RESPONSE", "REMINDER", "STATE")
+    header = ("COUNTRY", "ROLE", "ADDRESS", "SENT", "MAIL", "REPLIED", "RESPONSE", "REMINDER",
+              "STATE")
     rows = [header]
     for t in result.targets:
         rows.append((
@@ -515,6 +516,7 @@ def status_table(result: RoundStatus, zone: ZoneInfo) -> list[str]:
             t.role or "-",
             t.address,
             show_time(t.sent_at, zone),
+            t.delivery or "-",
             show_time(t.replied_at, zone),
             format_response(t.response),
             show_time(t.reminder_sent_at, zone) if t.reminder_sent_at else "no",

@@ -21,10 +21,12 @@ TUESDAY_MORNING = "2026-12-01T10:00:00+01:00"
 TUESDAY_NIGHT = "2026-12-01T22:00:00+01:00"
 
 
-def config(tmp_path: Path, db_url: str) -> Path:
+def config(tmp_path: Path, db_url: str, directory: Path | None = None) -> Path:
     path = tmp_path / "watchkeeper.toml"
-    path.write_text(f'[database]\nurl = "{db_url}"\n[logging]\nformat = "json"\n',
-                    encoding="utf-8")
+    text = f'[database]\nurl = "{db_url}"\n[logging]\nformat = "json"\n'
+    if directory is not None:
+        text += f'[directory]\npath = "{directory}"\n'
+    path.write_text(text, encoding="utf-8")
     return path
 
 
@@ -56,9 +58,10 @@ def test_validate_reports_each_problem_without_a_database(tmp_path: Path) -> Non
 def test_import_shows_differences_and_records_who(tmp_path: Path, db_url: str,
                                                   sessions: sessionmaker[Session]) -> None:
     """import prints what it adds, changes and removes, and the events name who ran it."""
-    cfg = config(tmp_path, db_url)
+    cfg = config(tmp_path, db_url, directory=tmp_path / "configured.toml")
     first = run_cli("--config", str(cfg), "directory", "import", str(SAMPLE), "--by", "alice")
     assert first.returncode == 0, first.stderr
+    assert "note: the daemon imports" in first.stderr
     assert first.stdout.count("\nadded ") + first.stdout.startswith("added ") == 11
     assert "imported by alice: 11 added, 0 removed, 0 changed, 0 unchanged" in first.stdout
 

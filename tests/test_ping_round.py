@@ -176,7 +176,7 @@ def test_ping_round_end_to_end(db_url: str, sessions: sessionmaker[Session], dov
     assert table.returncode == 0, table.stderr
     lines = table.stdout.splitlines()
     assert lines[1] == "sent 11, replied 6, reminded 5, no answer 5"
-    assert lines[3].split()[:4] == ["COUNTRY", "ROLE", "ADDRESS", "SENT"]
+    assert lines[3].split()[:5] == ["COUNTRY", "ROLE", "ADDRESS", "SENT", "MAIL"]
     de = next(line for line in lines if line.startswith("DE "))
     assert "2h 30m" in de and de.rstrip().endswith("replied")
     assert sum(line.rstrip().endswith("no answer") for line in lines) == 5

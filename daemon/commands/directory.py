@@ -119,6 +119,10 @@ def run_import(args: argparse.Namespace) -> int:
         print(f"dry run, nothing imported: {result.summary()}")
     else:
         print(f"imported by {actor}: {result.summary()}")
+    configured = ctx.settings.directory.path
+    if configured is not None and configured.resolve() != args.file.resolve():
+        print(f"note: the daemon imports {configured} at start and on SIGHUP;"
+              " update that file too or this import will be undone", file=sys.stderr)
     return 0
 
 
