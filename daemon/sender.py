@@ -227,8 +227,13 @@ async def _deliver_burst(settings: Settings, sessions: sessionmaker[Session], cl
             await client.login(settings.smtp.username, settings.smtp.secret())
     except (aiosmtplib.SMTPException, OSError) as exc:
         outcome = Outcome(TEMPORARY, _describe(exc), connection_lost=True)
-        log.warning("smtp_unavailable", host=settings.smtp.host, port=settings.smtp.port,
-                    error=outcome.error, pending=len(batch))
+        if isinstance(exc, aiosmtplib.SMTPAuthenticationError):
+            # A configuration problem, not an outage: say so loudly, keep the mail.
+            log.error("smtp_login_failed", host=settings.smtp.host,
+                      username=settings.smtp.username, error=outcome.error, pending=len(batch))
+        else:
+            log.warning("smtp_unavailable", host=settings.smtp.host, port=settings.smtp.port,
+                        error=outcome.error, pending=len(batch))
         for item in batch:
             record(settings, sessions, clock, item, outcome)
         if client.is_connected:

@@ -15,6 +15,7 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
+from structlog.testing import capture_logs
 
 from config.settings import Settings
 from daemon.clock import ManualClock
@@ -161,8 +162,11 @@ def test_wrong_password_keeps_mail_pending_without_leaking_it(
     settings = settings_for(db_url, starttls, tls="starttls", ca_file=str(pki.ca),
                             username="desk", password="wrong-secret")
     plan(sessions, settings)
-    assert asyncio.run(deliver_pending(settings, sessions, ManualClock(T0))) == 0
+    with capture_logs() as logs:
+        assert asyncio.run(deliver_pending(settings, sessions, ManualClock(T0))) == 0
     assert starttls.handler.received == []
     [(status, error)] = statuses(sessions)
     assert status == "pending" and error is not None and "535" in error
     assert "wrong-secret" not in error
+    assert [e["event"] for e in logs if e["log_level"] == "error"] == ["smtp_login_failed"]
+    assert "wrong-secret" not in repr(logs)
