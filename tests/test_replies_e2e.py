@@ -7,6 +7,7 @@ import email.utils
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,8 +21,16 @@ from daemon.context import AppContext
 from daemon.outbox import ACK, DELIVERY_FAILURE_ALERT
 from daemon.service import Service
 from models import Case, Event, Message, OutboxMail
+from tests.conftest import run_cli
 from tests.servers import Dovecot, ReceivedMail, SmtpSink
-from tests.test_ingest_support import OFFICIAL, PARTNERS, request_mail, seed_directory
+from tests.test_ingest_support import (
+    OFFICIAL,
+    PARTNERS,
+    cli_env,
+    request_mail,
+    seed_directory,
+    write_config,
+)
 
 FR, FR_OTHER = PARTNERS["FR"]
 OPERATOR = "duty@ncc.gov.example"
@@ -196,3 +205,38 @@ def test_550_on_rcpt_marks_the_ack_failed_and_alerts_the_operators(desk: Desk) -
     assert ack.status == "failed" and ack.last_error == "550 5.1.1 mailbox unknown"
     assert alert_row.purpose == DELIVERY_FAILURE_ALERT and alert_row.status == "sent"
     assert len(desk.events("mail_failed")) == 1
+
+
+def test_case_start_sends_the_partner_a_confirmation_in_the_same_thread(
+    desk: Desk, tmp_path: Path,
+) -> None:
+    """`watchkeeper case REF start` plans the confirmation; the next pass delivers it to the
+    partner, In-Reply-To our acknowledgement, once."""
+    request = request_mail(4, sender=FR, subject="Preservation request - ref ABC-4")
+    desk.dovecot.append(request.as_bytes())
+    desk.once()
+    [ack] = desk.sink.handler.wait_for(1)
+    case = desk.case_of(request)
+    assert case is not None
+    config = write_config(tmp_path, imap_port=desk.dovecot.port, smtp_port=desk.sink.port,
+                          db_url=desk.url)
+    for _ in range(2):
+        started = run_cli("case", case.reference, "start", "--by", "alice",
+                          env=cli_env(config))
+    assert "already started" in started.stderr + started.stdout
+    desk.clock.advance(timedelta(minutes=10))
+    desk.once()
+    received = desk.sink.handler.wait_for(2)
+    assert len(received) == 2
+    confirmation = received[1].message
+    assert received[1].rcpt_tos == [FR]
+    assert confirmation["Subject"] == f"Re: [{case.reference}] Preservation request - ref ABC-4"
+    assert confirmation["In-Reply-To"] == ack.message["Message-ID"]
+    assert request["Message-ID"] in confirmation["References"]
+    body = confirmation.get_body(("plain",))
+    assert body is not None and f"(our reference {case.reference}) started on" in (
+        body.get_content())
+    desk.once()
+    assert len(desk.sink.received) == 2
+    [event] = desk.events("confirmation_queued")
+    assert event.actor == "alice"
