@@ -1,0 +1,322 @@
+"""Identifiers a request is about (IP, e-mail, URL, domain, phone, account), with instants."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from urllib.parse import urlsplit, urlunsplit
+
+import phonenumbers
+
+from parsers.result import Identifier
+from parsers.timeparse import Found, find_dates
+
+_FLAGS = re.IGNORECASE | re.UNICODE
+
+# Generic top-level domains accepted for a bare domain name; every two-letter code is accepted.
+GENERIC_TLDS = frozenset(
+    "com net org info biz gov edu mil int eu asia mobi name pro app dev io xyz online site shop "
+    "store club top live tech cloud email link click space website press news blog art one "
+    "page vip win bid loan work stream tv me cc ws su onion example test invalid local "
+    "localhost arpa cat tel travel museum coop aero jobs icu today life world group global "
+    "digital network services solutions support host porn xxx adult sex bet casino money "
+    "finance bank crypto".split()
+)
+_NOT_TLD = frozenset("pdf doc docx xls xlsx ppt pptx txt zip rar jpg jpeg png gif eml msg "
+                     "html htm php asp aspx exe js css csv xml json".split())
+
+_URL = re.compile(r"\b(?:https?|ftp|sftp|wss?)://[^\s<>\"'`{}|\\^\[\]]+", _FLAGS)
+_EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]{1,64}@(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+"
+                    r"[a-z]{2,24}(?![\w-])", _FLAGS)
+_IPV4 = re.compile(r"(?<![\d.])((?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?:\.(?:25[0-5]|2[0-4]\d|"
+                   r"1\d\d|[1-9]?\d)){3})(?::\d{1,5})?(?![\d]|\.\d)")
+_IPV6 = re.compile(r"(?<![\w:.])\[?((?:[0-9a-f]{0,4}:){2,7}[0-9a-f]{0,4}"
+                   r"(?:%\w+)?)\]?(?![\w:])", _FLAGS)
+_DOMAIN = re.compile(r"(?<![\w@.\-/])((?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+"
+                     r"[a-z]{2,24})\.?(?![\w@\-]|\.\w)", _FLAGS)
+_PHONE = re.compile(r"(?<![\w+])(\+|00)\s?\d[\d\s().\-/]{5,22}\d(?!\d)")
+_HANDLE = re.compile(r"(?<![\w.@/])@([a-z0-9_](?:[a-z0-9_.]{0,28}[a-z0-9_])?)(?![\w@])", _FLAGS)
+
+# Words that introduce an account or user name, in the network's languages.
+ACCOUNT_WORDS = (
+    r"account|user ?name|user ?id|username|handle|profile|profil|nickname|screen name|alias|"
+    r"channel|page|compte|utilisateur|pseudo|identifiant|konto|benutzer(?:name|konto)?|nutzer|"
+    r"kennung|cuenta|usuario|perfil|conta|utilizador|utente|nome utente|cont|utilizator|"
+    r"użytkownik|nazwa użytkownika|hesap|kullanıcı(?: adı)?|účet|účtu|používateľ|uživatel|"
+    r"paskyra|naudotojas|käyttäjä|tili|λογαριασμός|χρήστης|gebruiker|användare|kanał|kanál|"
+    r"id"
+)
+_ACCOUNT_INTRO = re.compile(rf"\b(?:{ACCOUNT_WORDS})\b", _FLAGS)
+_QUOTED = re.compile(r"[\"“”„«»'‘’‚]\s*(@?[\w.\-]{2,64})\s*[\"“”„«»'‘’]")
+_TOKEN = re.compile(r"@?[\w][\w.\-]{1,63}")
+# Words that follow "account" but are not a user name.
+_STOPWORDS = frozenset(
+    """
+    the a an of on at in to for by with from and or is was has had been used using via which
+    that this these data information holder owner name number id details user users registered
+    de du des la le les un une au aux sur par pour avec dans et ou est été nom utilisé utilisée
+    der die das den dem des ein eine einer am im auf bei mit von zu und oder ist wurde
+    el los las del por con en y o fue usado usada para nombre
+    il lo gli di da con per su e o è stato usato usata nome
+    o os as do da dos das em no na por com e ou foi usado usada nome
+    al pe cu și sau din este fost
+    w na z do i lub jest był była używane nazwa
+    ve ile bir bu adı tarafından
+    na v vo s z a alebo je bol bola
+    ja tai on
+    """.split()
+)
+# Words that make a line the sender's own contact details rather than the data asked for.
+CONTACT_LINE = re.compile(
+    r"^\s*(?:[-*•]\s*)?(?:tel(?:ephone|éphone|efon|efono|éfono|efone)?|phone|fax|mobile|cell|"
+    r"gsm|portable|handy|e-?mail|courriel|correo|office hours|contact|person in charge|"
+    r"responsable|name|nom|organi[sz]ation|organisme)\b[^:\n]{0,40}:",
+    _FLAGS,
+)
+
+
+@dataclass(frozen=True)
+class Exclusions:
+    """Addresses, domains and numbers that are never the subject of a request."""
+
+    emails: frozenset[str] = frozenset()
+    domains: frozenset[str] = frozenset()
+    phones: frozenset[str] = frozenset()
+
+
+def refang(text: str) -> str:
+    """Undo the usual defanging: hxxp, [.], (.), [dot], [@], [:]."""
+    text = re.sub(r"\bhxxp(s?)\b", r"http\1", text, flags=re.IGNORECASE)
+    text = re.sub(r"\bfxp\b", "ftp", text, flags=re.IGNORECASE)
+    text = re.sub(r"\s?[\[({](?:\.|dot)[\])}]\s?", ".", text, flags=re.IGNORECASE)
+    text = re.sub(r"\s?[\[({](?:@|at)[\])}]\s?", "@", text, flags=re.IGNORECASE)
+    return text.replace("[:]", ":").replace("[://]", "://")
+
+
+def _tld_ok(host: str) -> bool:
+    tld = host.rsplit(".", 1)[-1].lower()
+    if tld in _NOT_TLD:
+        return False
+    return (len(tld) == 2 and tld.isalpha()) or tld in GENERIC_TLDS or tld.startswith("xn--")
+
+
+def canonical_url(url: str) -> str:
+    url = url.rstrip(".,;:!?)]}>'\"»”")
+    try:
+        p = urlsplit(url)
+        return urlunsplit((p.scheme.lower(), p.netloc.lower(), p.path, p.query, p.fragment))
+    except ValueError:
+        return url
+
+
+def e164(raw: str, region: str | None = None) -> str | None:
+    """A phone number in E.164, or None; "(0)" trunk prefixes are dropped."""
+    cleaned = re.sub(r"\(\s*0\s*\)", "", raw)
+    if cleaned.startswith("00"):
+        cleaned = "+" + cleaned[2:]
+    try:
+        n = phonenumbers.parse(cleaned, region)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_possible_number(n):
+        return None
+    return phonenumbers.format_number(n, phonenumbers.PhoneNumberFormat.E164)
+
+
+def items(text: str) -> list[tuple[int, int]]:
+    """Spans of the list items and sentences of a text: a time belongs to its own item only."""
+    spans: list[tuple[int, int]] = []
+    pos = 0
+    start: int | None = None
+    start_indent = 0
+    prev = ""
+    for line in text.split("\n"):
+        end = pos + len(line)
+        stripped = line.strip()
+        indent = len(line) - len(line.lstrip())
+        bullet = bool(re.match(r"^\s*(?:[-*•–]|\d{1,2}[.)]\s|[a-z]\)\s)", line)) or bool(
+            re.match(r"^\s*[\w][\w\s./-]{0,40}:\s", line)
+        )
+        continuation = (
+            start is not None
+            and stripped
+            and not bullet
+            and (indent > start_indent
+                 or (re.match(r"[a-zà-ÿ\d(]", stripped) and not re.search(r"[.:;!?]$", prev)))
+        )
+        if not stripped:
+            if start is not None:
+                spans.append((start, pos - 1))
+            start = None
+        elif continuation:
+            pass
+        else:
+            if start is not None:
+                spans.append((start, pos - 1))
+            start, start_indent = pos, indent
+        prev = stripped
+        pos = end + 1
+    if start is not None:
+        spans.append((start, len(text)))
+    out: list[tuple[int, int]] = []
+    for s, e in spans:
+        chunk = text[s:e]
+        last = 0
+        for m in re.finditer(r"(?<![A-Z])(?<!\b[a-zA-Z]{2})(?<!\b[a-zA-Z])[.!?]\s+(?=[A-ZÀ-Ý])",
+                             chunk):
+            out.append((s + last, s + m.end()))
+            last = m.end()
+        out.append((s + last, e))
+    return out
+
+
+@dataclass(frozen=True)
+class _Hit:
+    type: str
+    value: str
+    start: int
+    end: int
+
+
+def _mask(text: str, spans: Iterable[tuple[int, int]]) -> str:
+    chars = list(text)
+    for s, e in spans:
+        for k in range(s, min(e, len(chars))):
+            if chars[k] != "\n":
+                chars[k] = " "
+    return "".join(chars)
+
+
+def _accounts(text: str, taken: list[tuple[int, int]]) -> list[_Hit]:
+    hits = []
+    for m in _HANDLE.finditer(text):
+        if not any(s <= m.start() < e for s, e in taken):
+            hits.append(_Hit("account", m.group(1), m.start(), m.end()))
+    for m in _ACCOUNT_INTRO.finditer(text):
+        window_end = min(len(text), m.end() + 80)
+        window = text[m.end():window_end].split("\n", 1)[0]
+        found = None
+        q = _QUOTED.search(window)
+        if q and q.start() < 50:
+            found = (q.group(1), m.end() + q.start(1))
+        else:
+            c = re.match(r"[^:\n]{0,50}?:\s*(@?[\w][\w.\-]{1,63})", window)
+            if c and _handle_like(c.group(1), strict=False):
+                found = (c.group(1), m.end() + c.start(1))
+            else:
+                for t in list(_TOKEN.finditer(window))[:5]:
+                    if _handle_like(t.group(0), strict=True):
+                        found = (t.group(0), m.end() + t.start())
+                        break
+        if found is None:
+            continue
+        value, start = found
+        value = value.rstrip(".-").lstrip("@")
+        end = start + len(found[0])
+        if any(s <= start < e for s, e in taken) or text[end:end + 1] == "@":
+            continue
+        if value.lower() in _STOPWORDS or len(value) < 3:
+            continue
+        hits.append(_Hit("account", value, start, end))
+    return hits
+
+
+def _handle_like(token: str, *, strict: bool) -> bool:
+    t = token.lstrip("@").rstrip(".-")
+    if len(t) < 3 or t.lower() in _STOPWORDS:
+        return False
+    if token.startswith("@"):
+        return True
+    if re.fullmatch(r"\d{5,20}", t):
+        return True  # numeric account ID
+    if strict:
+        return bool(re.search(r"[_\d]", t) or re.search(r"[a-z]\.[a-z]", t, re.IGNORECASE))
+    return not re.fullmatch(r"\d{1,4}", t)
+
+
+def extract(
+    text: str,
+    *,
+    exclusions: Exclusions = Exclusions(),
+    region: str | None = None,
+    zone_for: Callable[[Found], datetime | None] | None = None,
+    month_first: bool = False,
+) -> tuple[Identifier, ...]:
+    """Every identifier in `text` once, each with the earliest instant of its own item."""
+    text = refang(text)
+    hits: list[_Hit] = []
+    taken: list[tuple[int, int]] = []
+
+    def free(s: int, e: int) -> bool:
+        return not any(a < e and s < b for a, b in taken)
+
+    for m in _URL.finditer(text):
+        url = canonical_url(m.group(0))
+        host = urlsplit(url).hostname or ""
+        taken.append((m.start(), m.end()))
+        if host and host not in exclusions.domains:
+            hits.append(_Hit("url", url, m.start(), m.end()))
+    for m in _EMAIL.finditer(text):
+        if not free(m.start(), m.end()):
+            continue
+        taken.append((m.start(), m.end()))
+        addr = m.group(0).lower()
+        if addr not in exclusions.emails:
+            hits.append(_Hit("email", addr, m.start(), m.end()))
+    for m in _IPV6.finditer(text):
+        if not free(m.start(), m.end()) or m.group(1).count(":") < 2:
+            continue
+        try:
+            ip6 = ipaddress.IPv6Address(m.group(1).split("%")[0])
+        except ValueError:
+            continue
+        taken.append((m.start(), m.end()))
+        hits.append(_Hit("ipv6", ip6.compressed, m.start(), m.end()))
+    for m in _IPV4.finditer(text):
+        if not free(m.start(), m.end()):
+            continue
+        taken.append((m.start(), m.end()))
+        hits.append(_Hit("ipv4", m.group(1), m.start(), m.end()))
+    for m in _DOMAIN.finditer(text):
+        if not free(m.start(), m.end()):
+            continue
+        host = m.group(1).lower()
+        if not _tld_ok(host) or not re.search(r"[a-z]", host.split(".")[0]):
+            continue
+        taken.append((m.start(), m.end()))
+        if host not in exclusions.domains:
+            hits.append(_Hit("domain", host, m.start(), m.end()))
+    dates_mask = _mask(text, taken)
+    for m in _PHONE.finditer(dates_mask):
+        number = e164(m.group(0), region)
+        if number is None:
+            continue
+        taken.append((m.start(), m.end()))
+        if number not in exclusions.phones:
+            hits.append(_Hit("phone", number, m.start(), m.end()))
+    hits.extend(_accounts(_mask(text, taken), taken))
+
+    masked = _mask(text, [(h.start, h.end) for h in hits])
+    spans = items(text)
+    found = find_dates(masked, month_first=month_first)
+    best: dict[tuple[str, str], datetime | None] = {}
+    order: list[tuple[str, str]] = []
+    for h in sorted(hits, key=lambda h: h.start):
+        key = (h.type, h.value)
+        item = next(((s, e) for s, e in spans if s <= h.start < e), (h.start, h.end))
+        instants = []
+        for f in found:
+            if item[0] <= f.start < item[1]:
+                inst = zone_for(f) if zone_for else f.instant(None)
+                if inst is not None:
+                    instants.append(inst)
+        ts = min(instants) if instants else None
+        if key not in best:
+            order.append(key)
+            best[key] = ts
+        elif ts is not None and (best[key] is None or ts < best[key]):  # type: ignore[operator]
+            best[key] = ts
+    return tuple(Identifier(t, v, best[(t, v)]) for t, v in order)

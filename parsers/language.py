@@ -1,0 +1,65 @@
+"""Language of the sender's own text, with lingua over the languages mail to the desk uses."""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from typing import Any
+
+# Languages of the parties to the Convention and of the partners that write to the desk.
+LANGUAGES = (
+    "ENGLISH FRENCH GERMAN SPANISH PORTUGUESE ITALIAN ROMANIAN POLISH TURKISH DUTCH SWEDISH "
+    "DANISH BOKMAL NYNORSK FINNISH ESTONIAN LATVIAN LITHUANIAN CZECH SLOVAK SLOVENE CROATIAN "
+    "SERBIAN BOSNIAN HUNGARIAN BULGARIAN GREEK UKRAINIAN RUSSIAN ALBANIAN MACEDONIAN GEORGIAN "
+    "ARMENIAN AZERBAIJANI JAPANESE TAGALOG CATALAN ICELANDIC IRISH HEBREW ARABIC INDONESIAN "
+    "KOREAN CHINESE MALAY AFRIKAANS"
+).split()
+MIN_LETTERS = 12  # below this a paragraph says too little about its language
+
+
+@lru_cache(maxsize=1)
+def _detector() -> Any:
+    from lingua import Language, LanguageDetectorBuilder
+
+    langs = [getattr(Language, n) for n in LANGUAGES if hasattr(Language, n)]
+    # Low-accuracy mode loads in a fraction of a second; mail paragraphs are long enough.
+    return LanguageDetectorBuilder.from_languages(*langs).with_low_accuracy_mode().build()
+
+
+def _code(language: Any) -> str:
+    code: str = language.iso_code_639_1.name.lower()
+    return code
+
+
+def detect(text: str) -> str | None:
+    """ISO 639-1 code of the main language; when several languages share the text evenly
+    (a message repeated in two languages), the one that comes first."""
+    paragraphs = [p for p in re.split(r"\n\s*\n", text) if _letters(p) >= MIN_LETTERS]
+    if not paragraphs:
+        return None if _letters(text) < 3 else _detect_one(text)
+    weights: dict[str, int] = {}
+    first: dict[str, int] = {}
+    for n, p in enumerate(paragraphs):
+        code = _detect_one(p[:2000])
+        if code is None:
+            continue
+        weights[code] = weights.get(code, 0) + _letters(p)
+        first.setdefault(code, n)
+    if not weights:
+        return None
+    total = sum(weights.values())
+    top = max(weights.values())
+    close = [c for c, w in weights.items() if w >= 0.6 * top and w >= 0.25 * total]
+    return min(close, key=lambda c: first[c])
+
+
+def _letters(text: str) -> int:
+    return sum(1 for c in text if c.isalpha())
+
+
+def _detect_one(text: str) -> str | None:
+    try:
+        language = _detector().detect_language_of(text)
+    except Exception:  # the detector is a native extension; never let it break a parse
+        return None
+    return _code(language) if language is not None else None

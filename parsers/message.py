@@ -1,0 +1,429 @@
+"""Entry point: raw message bytes (and the directory) to a ParsedMessage. Never raises."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, tzinfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import phonenumbers
+
+from parsers import classify, identifiers, language, provider, references, requests, template
+from parsers.countries import countries_in
+from parsers.directory import ContactPoint, Directory
+from parsers.mime import Decoded, parse_bytes
+from parsers.quoting import own_text, split_forward
+from parsers.result import Identifier, ParsedMessage
+from parsers.timeparse import Found, zone_from_text
+
+_F = re.IGNORECASE | re.UNICODE
+MAX_TEXT = 300_000  # characters of text analysed; the rest of a huge body is bulk
+_CLOSING = re.compile(
+    r"^\s*(?:best regards|kind regards|regards|sincerely|yours faithfully|yours sincerely|"
+    r"best wishes|many thanks|thank you in advance|cordialement|bien cordialement|"
+    r"salutations|sincères salutations|mit freundlichen grüßen|mit freundlichen grüssen|"
+    r"freundliche grüße|freundliche grüsse|beste grüße|mfg|saludos(?: cordiales)?|atentamente|"
+    r"un saludo|cordiali saluti|distinti saluti|saluti|cordialmente|com os melhores cumprimentos|"
+    r"atenciosamente|cumprimentos|melhores cumprimentos|z poważaniem|pozdrawiam|"
+    r"z wyrazami szacunku|cu stimă|cu respect|cu deosebită considerație|saygılarımla|"
+    r"s pozdravom|s pozdravem|s úctou|ystävällisin terveisin|terveisin|med vänlig hälsning|"
+    r"vänliga hälsningar|med venlig hilsen|med vennlig hilsen|met vriendelijke groet|"
+    r"με εκτίμηση|με τιμή|üdvözlettel|tisztelettel|pagarbiai|ar cieņu|lugupidamisega|"
+    r"s poštovanjem|lep pozdrav|--|-- )\s*[,.!]?\s*$",
+    _F,
+)
+_AUTHORITY = re.compile(
+    r"polic|polizei|gendarm|carabinieri|guardia civil|prosecut|procureur|parquet|staatsanwalt|"
+    r"fiscal|procura|ministério público|prokurat|parchet|savcı|court|tribunal|gericht|juge|"
+    r"judge|magistra|convention|convenio|konvention|übereinkommen|convenzione|convenção|"
+    r"konwencj|convenți|sözleşme|dohovor|úmluv|budapest|24/7|\bmla\b|mutual legal|entraide|"
+    r"rechtshilfe|asistencia judicial|assistenza giudiziaria|cyber|ciber|kyber|law enforcement|"
+    r"investigat|enquête|ermittl|investigaci|indagin|investigaç|śledztw|anchet|soruşturma|"
+    r"vyšetrov|\bart(?:icle|\.|ikel|ículo|icolo)?\s*(?:29|30|31|32|33)\b",
+    _F,
+)
+
+
+def parse_message(
+    raw: bytes, directory: Directory | None = None, *, case_prefix: str = "WK"
+) -> ParsedMessage:
+    """Parse one message. Any bytes give a result; an internal failure gives kind "other"
+    with `error` set to one line."""
+    try:
+        return _parse(bytes(raw), directory, case_prefix)
+    except Exception as exc:  # the contract: nothing escapes parsers/
+        line = f"{type(exc).__name__}: {exc}".replace("\n", " ")[:300]
+        return ParsedMessage(kind="other", error=line)
+
+
+@dataclass(frozen=True)
+class _Content:
+    """Where the request is: the text that carries it, its subject, and who forwarded it."""
+
+    text: str
+    subject: str
+    forwarded_by: str | None
+    attachment_text: str
+    decoded: Decoded
+
+
+def _content(d: Decoded, own: str, bounce: bool) -> _Content:
+    h = d.headers
+    fwd_subject = bool(classify.FORWARD_PREFIX.match(h.subject))
+    attach = _attachment_text(d)
+    if not bounce:
+        _, inline = split_forward(d.text, outlook_blocks=fwd_subject)
+        if inline is not None and inline.body.strip():
+            return _Content(own_text(inline.body), inline.subject or h.subject, h.from_addr,
+                            attach, d)
+        for sub in d.embedded:
+            if sub.report_type or not (sub.text.strip() or sub.attachments):
+                continue
+            inner = _content(sub, own_text(sub.text), False)
+            return _Content(inner.text, sub.headers.subject or h.subject, h.from_addr,
+                            inner.attachment_text or attach, sub)
+    return _Content(own, h.subject, None, attach, d)
+
+
+def _attachment_text(d: Decoded) -> str:
+    return "\n\n".join(a.text for a in d.attachments if a.text.strip())
+
+
+def _cut_signature(text: str) -> str:
+    lines = text.split("\n")
+    for i, line in enumerate(lines):
+        if i > 0 and _CLOSING.match(line):
+            return "\n".join(lines[:i])
+    return text
+
+
+def _remove_spans(text: str, spans: list[tuple[int, int]]) -> str:
+    out, last = [], 0
+    for s, e in sorted(spans):
+        if s < last:
+            continue
+        out.append(text[last:s])
+        last = e
+    out.append(text[last:])
+    return "".join(out)
+
+
+def _label_values_only(text: str) -> str:
+    """The text with template labels dropped, so bilingual labels do not vote on language."""
+    out = []
+    for line in text.split("\n"):
+        m = re.match(r"^\s*(?:\d{1,2}\s*[.)]\s*)?([^:\n]{2,200}?)\s*:\s*(.*)$", line)
+        if m and (template.classify_label(m.group(1)) or template.classify_subfield(m.group(1))):
+            out.append(m.group(2))
+        else:
+            out.append(line)
+    return "\n".join(out)
+
+
+def _directory_zone(cp: ContactPoint | None) -> tzinfo | None:
+    if cp is None:
+        return None
+    try:
+        return ZoneInfo(cp.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
+
+
+def _phone_region(text: str) -> str | None:
+    for m in re.finditer(r"\+\d[\d\s().-]{6,20}\d", text):
+        try:
+            n = phonenumbers.parse(re.sub(r"\(\s*0\s*\)", "", m.group(0)), None)
+        except phonenumbers.NumberParseException:
+            continue
+        region = phonenumbers.region_code_for_number(n)
+        if region and region != "ZZ":
+            return region
+    return None
+
+
+def _parse(raw: bytes, directory: Directory | None, case_prefix: str) -> ParsedMessage:
+    d = parse_bytes(raw)
+    h = d.headers
+    d_text = d.text[:MAX_TEXT]
+    case_tag = re.compile(rf"\b{re.escape(case_prefix)}-\d{{4}}-\d{{5}}\b")
+
+    bounce_rules = classify.bounce_signals(d)
+    own = own_text(d_text, bounce=bool(bounce_rules))
+    content = _content(d, own, bool(bounce_rules))
+    text = content.text[:MAX_TEXT]
+
+    m = case_tag.search(h.subject) or case_tag.search(own)
+    case_ref = m.group(0) if m else None
+    ping = classify.ping_token(h.subject, own)
+    auto_rules = classify.auto_signals(d, own)
+    list_rules = classify.list_signals(d)
+    reply_rules = classify.reply_signals(d, case_ref)
+
+    owner = directory.owner_of(h.from_addr) if directory and h.from_addr else None
+    domain_owner = None
+    if directory and h.from_addr and "@" in h.from_addr:
+        domain_owner = directory.owner_of_domain(h.from_addr.rpartition("@")[2])
+
+    # Sections of the request: the body's, or an attached template's when it carries one.
+    sections = template.find_sections(text)
+    att_sections = template.find_sections(content.attachment_text[:MAX_TEXT])
+    request_text = text
+    if template.is_template(att_sections) and not template.is_template(sections):
+        sections = sections + att_sections
+        request_text = text + "\n\n" + content.attachment_text[:MAX_TEXT]
+    elif content.attachment_text and not requests.signals("", text).any_request:
+        sections = sections + att_sections
+        request_text = text + "\n\n" + content.attachment_text[:MAX_TEXT]
+    fields = template.template_fields(sections)
+    first = {}
+    for s in sections:
+        first.setdefault(s.key, s.value)
+
+    sender_spans = [(s.start, s.end) for s in sections if s.key in template.SENDER_KEYS]
+    # Offsets of attachment sections are relative to the attachment text.
+    body_sender_spans = [(s.start, s.end) for s in template.find_sections(request_text)
+                         if s.key in template.SENDER_KEYS]
+    asking_text = _cut_signature(_remove_spans(request_text, body_sender_spans or sender_spans))
+    sig = requests.signals(content.subject, asking_text)
+    status = template.checked_option(first.get("request_status", "")) if "request_status" in first else None
+    data_section = "\n".join(s.value for s in sections if s.key == "data")
+    data_text = data_section if data_section.strip() else asking_text
+
+    # Identifiers are needed to tell an information request from a data request.
+    country_hint = owner.country if owner else None
+    tz_field = fields.get("requesting_authority.timezone") or fields.get("contact.timezone")
+    stated_zone = zone_from_text(tz_field) if tz_field else None
+    cp_zone = _directory_zone(owner or domain_owner)
+    date_zone = h.date.tzinfo if h.date is not None else None
+
+    def zone_for(f: Found) -> datetime | None:
+        if f.zone is not None:
+            return f.instant(None)
+        for z in (stated_zone, cp_zone, date_zone):
+            if z is not None:
+                return f.instant(z)
+        return None
+
+    exclusions = _exclusions(h, directory, content, sections)
+    ids: tuple[Identifier, ...] = ()
+    kind = "other"
+    rtype = None
+    if bounce_rules:
+        kind = "bounce"
+    elif auto_rules:
+        kind = "auto_reply"
+    elif ping:
+        kind = "ping_reply"
+    elif not list_rules:
+        lines = [ln for ln in data_text.split("\n") if not identifiers.CONTACT_LINE.match(ln)]
+        ids = identifiers.extract(
+            "\n".join(lines), exclusions=exclusions, region=country_hint, zone_for=zone_for,
+            month_first=False,
+        )
+        rtype = requests.request_type(
+            sig, status=status, has_identifiers=bool(ids),
+            extension_near=requests.extension_near(f"{content.subject}\n{asking_text}"),
+        )
+        is_template = template.is_template(sections)
+        authority = bool(owner or domain_owner or is_template
+                         or _AUTHORITY.search(f"{content.subject}\n{request_text}"))
+        in_thread = bool(reply_rules) and content.forwarded_by is None
+        if rtype is not None and authority and (not in_thread or is_template or sig.ask):
+            kind = "request"
+        elif reply_rules:
+            kind = "reply"
+    if kind != "request":
+        rtype = None
+        ids = ()
+
+    # Country: directory address, else the request's own statement, else the domain.
+    country = None
+    if kind != "bounce":
+        if owner is not None:
+            country = owner.country
+        elif kind == "request":
+            country = _stated_country(fields, request_text)
+        if country is None and domain_owner is not None:
+            country = domain_owner.country
+    if kind == "request" and country == "US" and ids:
+        ids = identifiers.extract(
+            "\n".join(ln for ln in data_text.split("\n") if not identifiers.CONTACT_LINE.match(ln)),
+            exclusions=exclusions, region=country, zone_for=zone_for, month_first=True,
+        )
+
+    their_ref, previous_ref = None, None
+    if kind in ("request", "reply"):
+        their_ref, previous_ref = _references(
+            kind, rtype, content, first, request_text if kind == "request" else own,
+            case_tag, case_ref,
+        )
+
+    prov = None
+    if kind == "request":
+        for s in sections:
+            if s.key == "provider":
+                prov = provider.clean(s.value)
+                if prov:
+                    break
+        if prov is None:
+            prov = provider.find_company(f"{content.subject}\n{asking_text}")
+
+    urgent = False
+    if kind == "request":
+        urgency_text = _remove_spans(request_text, [(s.start, s.end) for s in
+                                                    template.find_sections(request_text)
+                                                    if s.key == "urgency"])
+        urgent = requests.is_urgent(rtype, content.subject, _cut_signature(urgency_text),
+                                    first.get("urgency"))
+
+    lang_source = text if content.forwarded_by else own
+    if not lang_source.strip():
+        lang_source = content.attachment_text
+    lang = language.detect(_label_values_only(lang_source)[:20000])
+
+    bounced_id, bounce_status = _bounce_facts(d) if kind == "bounce" else (None, None)
+    return ParsedMessage(
+        kind=kind,
+        request_type=rtype,
+        urgent=urgent,
+        country=country,
+        sender_verified=owner is not None,
+        case_ref=case_ref,
+        their_reference=their_ref,
+        previous_reference=previous_ref,
+        identifiers=ids,
+        provider=prov,
+        language=lang,
+        should_acknowledge=kind == "request",
+        message_id=h.message_id,
+        in_reply_to=h.in_reply_to,
+        references=h.references,
+        subject=h.subject,
+        from_addr=h.from_addr,
+        from_name=h.from_name,
+        to_addrs=h.to_addrs,
+        cc_addrs=h.cc_addrs,
+        reply_to=h.reply_to,
+        date=h.date,
+        auto_signals=bounce_rules + auto_rules + list_rules,
+        is_list=bool(list_rules),
+        x_loop=h.get_all("x-loop"),
+        bounced_message_id=bounced_id,
+        bounce_status=bounce_status,
+        ping_token=ping,
+        forwarded_by=content.forwarded_by,
+        own_text=own,
+        template=fields,
+        attachments=tuple(a.info for a in d.attachments),
+        warnings=d.warnings,
+    )
+
+
+def _exclusions(h: object, directory: Directory | None, content: _Content,
+                sections: list[template.Section]) -> identifiers.Exclusions:
+    from parsers.mime import Headers
+
+    assert isinstance(h, Headers)
+    emails = {a for a in (h.from_addr, h.reply_to, *h.to_addrs, *h.cc_addrs) if a}
+    inner = content.decoded.headers
+    emails.update(a for a in (inner.from_addr, inner.reply_to, *inner.to_addrs) if a)
+    phones: set[str] = set()
+    if directory is not None:
+        for cp in directory.contact_points:
+            emails.update(e.lower() for e in cp.emails)
+            phones.update(p for p in (cp.office_phone, cp.after_hours_phone) if p)
+    for s in sections:
+        if s.key in template.SENDER_KEYS:
+            for sub_key, value in template.subfields(s.value):
+                if sub_key == "email":
+                    emails.add(value.strip().lower())
+    domains = {e.rpartition("@")[2] for e in emails if e.rpartition("@")[2]}
+    return identifiers.Exclusions(frozenset(emails), frozenset(domains), frozenset(phones))
+
+
+def _stated_country(fields: template.TemplateFields, text: str) -> str | None:
+    """The country the request gives for its requesting authority."""
+    for key in ("requesting_authority", "requesting_authority.organisation",
+                "investigative_authority", "contact"):
+        value = fields.get(key)
+        if value:
+            found = countries_in(value)
+            if found:
+                return found[-1]
+    for key in ("requesting_authority", "contact"):
+        value = fields.get(key)
+        if value:
+            region = _phone_region(value)
+            if region:
+                return region
+    lines = text.split("\n")
+    for i, line in enumerate(lines):
+        if _CLOSING.match(line):
+            found = countries_in("\n".join(lines[i:i + 8]))
+            if found:
+                return found[-1]
+    tail = "\n".join(ln for ln in lines[-6:])
+    found = countries_in(tail)
+    return found[-1] if found else None
+
+
+def _references(
+    kind: str, rtype: str | None, content: _Content, first: dict[str, str], text: str,
+    case_tag: re.Pattern[str], case_ref: str | None,
+) -> tuple[str | None, str | None]:
+    ping = classify.PING_TOKEN
+    body = references.find_references(_cut_signature(text), case_tag, ping)
+    subject = references.find_references(content.subject, case_tag, ping)
+    field = references.find_references(first.get("reference", ""), case_tag, ping)
+    previous_field = references.find_references(first.get("previous_reference", ""), case_tag,
+                                                ping)
+    status = first.get("request_status", "")
+    prev_in_status = re.search(r"(?:previous|antérieure|vorherig|anterior|precedente)[^:\n]*:\s*(\S+)",
+                               status, _F)
+    candidates = (
+        [h for h in body if h.labelled and h.new]
+        + [h for h in field if not h.previous]
+        + [h for h in body if h.labelled and not h.previous]
+        + [h for h in subject if h.labelled and not h.previous]
+        + [h for h in subject if not h.previous]
+        + ([h for h in body if not h.previous] if kind == "request" else [])
+    )
+    their = candidates[0].value if candidates else None
+    previous = None
+    if rtype == "preservation_extension":
+        prev_candidates = [h for h in previous_field]
+        if prev_in_status:
+            prev_candidates += references.find_references(prev_in_status.group(1), case_tag, ping)
+        prev_candidates += [h for h in body if h.previous] + [h for h in subject if h.previous]
+        prev_candidates += [h for h in body + subject if h.value != their]
+        prev_candidates = [h for h in prev_candidates if h.value != their]
+        if prev_candidates:
+            previous = prev_candidates[0].value
+        elif case_ref:
+            previous = case_ref
+    return their, previous
+
+
+def _bounce_facts(d: Decoded) -> tuple[str | None, str | None]:
+    bounced = None
+    for sub in d.embedded:
+        if sub.headers.message_id:
+            bounced = sub.headers.message_id
+            break
+    if bounced is None and d.returned_headers is not None:
+        bounced = d.returned_headers.message_id
+    if bounced is None:
+        m = re.search(r"^\s*Message-ID:\s*<([^<>\s]+)>", d.text, re.IGNORECASE | re.MULTILINE)
+        bounced = m.group(1) if m else None
+    status = None
+    m = re.search(r"^\s*Status:\s*([245]\.\d{1,3}\.\d{1,3})", d.delivery_status, re.MULTILINE)
+    if m:
+        status = m.group(1)
+        diag = re.search(r"^\s*Diagnostic-Code:\s*(.+)$", d.delivery_status, re.MULTILINE)
+        if diag:
+            status += " " + diag.group(1).strip()
+    else:
+        m = re.search(r"\b([45]\.\d{1,3}\.\d{1,3})\b", d.text)
+        status = m.group(1) if m else None
+    return bounced, status

@@ -1,0 +1,336 @@
+"""MIME decoding: headers, charsets, HTML to text, attachments and embedded messages."""
+
+from __future__ import annotations
+
+import email
+import email.header
+import email.policy
+import email.utils
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from email.message import Message
+
+import charset_normalizer
+
+from parsers.attachments import extract_text
+from parsers.htmltext import html_to_text
+from parsers.result import AttachmentInfo
+
+MAX_DEPTH = 4  # nested message/rfc822 levels followed
+MAX_PARTS = 200  # MIME parts looked at in one message
+DETECT_SAMPLE = 65536  # bytes charset detection looks at
+_ENCODED_WORD = re.compile(r"=\?[^?\s]+\?[bBqQ]\?[^?\s]*\?=")
+_MSGID = re.compile(r"<([^<>\s]+)>")
+_SINGLE_BYTE = re.compile(r"^(?:us-ascii|ascii|iso-8859-\d+|latin-?\d|windows-125\d|cp125\d|koi8-[ru])$")
+
+
+@dataclass(frozen=True)
+class Headers:
+    """The decoded header fields the parsers use."""
+
+    fields: tuple[tuple[str, str], ...] = ()
+    subject: str = ""
+    from_addr: str | None = None
+    from_name: str | None = None
+    to_addrs: tuple[str, ...] = ()
+    cc_addrs: tuple[str, ...] = ()
+    reply_to: str | None = None
+    date: datetime | None = None
+    message_id: str | None = None
+    in_reply_to: str | None = None
+    references: tuple[str, ...] = ()
+
+    def get(self, name: str) -> str | None:
+        """The first value of a field (case-insensitive name), or None."""
+        name = name.lower()
+        for k, v in self.fields:
+            if k == name:
+                return v
+        return None
+
+    def get_all(self, name: str) -> tuple[str, ...]:
+        name = name.lower()
+        return tuple(v for k, v in self.fields if k == name)
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """An attachment's description and, when it could be read, its text."""
+
+    info: AttachmentInfo
+    text: str = ""
+
+
+@dataclass(frozen=True)
+class Decoded:
+    """One message decoded: its headers, body text, attachments and embedded messages."""
+
+    headers: Headers
+    text: str = ""
+    html_only: bool = False
+    attachments: tuple[Attachment, ...] = ()
+    embedded: tuple[Decoded, ...] = ()
+    content_type: str = "text/plain"
+    report_type: str | None = None
+    delivery_status: str = ""
+    returned_headers: Headers | None = None
+    warnings: tuple[str, ...] = ()
+
+
+# ---------------------------------------------------------------- charsets
+
+
+def decode_bytes(data: bytes, declared: str | None = None) -> str:
+    """Decode text bytes: the declared charset when it fits, else a detected one."""
+    if not data:
+        return ""
+    label = (declared or "").strip().lower()
+    try:
+        ascii_only = data.isascii()
+        if ascii_only:
+            return data.decode("ascii")
+        if label and _SINGLE_BYTE.match(label):
+            # A single-byte label accepts any bytes; valid UTF-8 is far likelier the truth.
+            try:
+                return data.decode("utf-8")
+            except UnicodeDecodeError:
+                if label not in ("us-ascii", "ascii"):
+                    return data.decode(label)
+        elif label:
+            return data.decode(label)
+    except (LookupError, UnicodeDecodeError, ValueError):
+        pass
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    best = charset_normalizer.from_bytes(data[:DETECT_SAMPLE]).best()
+    encoding = best.encoding if best is not None else "latin-1"
+    try:
+        return data.decode(encoding, errors="replace")
+    except LookupError:
+        return data.decode("latin-1")
+
+
+def decode_header_value(raw: str) -> str:
+    """A header value as text: raw 8-bit bytes detected, RFC 2047 words decoded."""
+    try:
+        if any("\udc80" <= c <= "\udcff" for c in raw):
+            raw = decode_bytes(raw.encode("ascii", "surrogateescape"))
+        if _ENCODED_WORD.search(raw):
+            parts = []
+            for chunk, charset in email.header.decode_header(raw):
+                if isinstance(chunk, bytes):
+                    parts.append(decode_bytes(chunk, charset))
+                else:
+                    parts.append(chunk)
+            raw = "".join(parts)
+    except (UnicodeError, LookupError, ValueError, email.errors.HeaderParseError):
+        pass
+    return re.sub(r"\s*[\r\n]+\s*", " ", raw).strip()
+
+
+def _addresses(values: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    out = []
+    for name, addr in email.utils.getaddresses(list(values)):
+        addr = addr.strip().strip("<>").lower()
+        if "@" in addr:
+            out.append((name.strip(), addr))
+    return tuple(out)
+
+
+def _msgids(value: str | None) -> tuple[str, ...]:
+    if not value:
+        return ()
+    found = _MSGID.findall(value)
+    if not found and value.strip() and " " not in value.strip():
+        found = [value.strip()]
+    return tuple(found)
+
+
+def _date(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        d = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    return d if d.tzinfo is not None else None
+
+
+def read_headers(msg: Message) -> Headers:
+    """Decode every header field of a message."""
+    fields: list[tuple[str, str]] = []
+    for name, value in msg.raw_items():
+        fields.append((str(name).lower(), decode_header_value(str(value))))
+    h = Headers(fields=tuple(fields))
+    froms = _addresses(h.get_all("from")[:1])
+    reply_to = _addresses(h.get_all("reply-to")[:1])
+    irt = _msgids(h.get("in-reply-to"))
+    return Headers(
+        fields=tuple(fields),
+        subject=h.get("subject") or "",
+        from_addr=froms[0][1] if froms else None,
+        from_name=(froms[0][0] or None) if froms else None,
+        to_addrs=tuple(a for _, a in _addresses(h.get_all("to"))),
+        cc_addrs=tuple(a for _, a in _addresses(h.get_all("cc"))),
+        reply_to=reply_to[0][1] if reply_to else None,
+        date=_date(h.get("date")),
+        message_id=(_msgids(h.get("message-id")) or (None,))[0],
+        in_reply_to=irt[0] if irt else None,
+        references=_msgids(" ".join(h.get_all("references"))),
+    )
+
+
+# ---------------------------------------------------------------- body walk
+
+
+class _Walk:
+    """Collects text, attachments and embedded messages while walking the MIME tree."""
+
+    def __init__(self, depth: int) -> None:
+        self.depth = depth
+        self.plain: list[str] = []
+        self.html: list[str] = []
+        self.attachments: list[Attachment] = []
+        self.embedded: list[Decoded] = []
+        self.delivery_status: list[str] = []
+        self.returned: Headers | None = None
+        self.warnings: list[str] = []
+        self.parts = 0
+
+    def walk(self, part: Message) -> None:
+        self.parts += 1
+        if self.parts > MAX_PARTS:
+            if self.parts == MAX_PARTS + 1:
+                self.warnings.append(f"more than {MAX_PARTS} MIME parts; the rest ignored")
+            return
+        ctype = part.get_content_type()
+        if part.is_multipart():
+            children = [c for c in part.get_payload() if isinstance(c, Message)]  # type: ignore[union-attr]
+            if ctype == "multipart/alternative" and children:
+                self.walk(_best_alternative(children))
+            else:
+                for child in children:
+                    self.walk(child)
+            return
+        if ctype in ("message/rfc822", "message/global"):
+            self._embedded(part)
+            return
+        if ctype in ("message/delivery-status", "message/global-delivery-status"):
+            self.delivery_status.append(_status_text(part))
+            return
+        if ctype in ("text/rfc822-headers", "message/rfc822-headers"):
+            sub = email.message_from_bytes(_payload(part), policy=email.policy.default)
+            self.returned = read_headers(sub)
+            return
+        disposition = (part.get_content_disposition() or "").lower()
+        filename = _filename(part)
+        if part.get_content_maintype() == "text" and disposition != "attachment" and (
+            ctype in ("text/plain", "text/html") or not filename
+        ):
+            text = decode_bytes(_payload(part), part.get_content_charset())
+            if ctype == "text/html":
+                self.html.append(html_to_text(text))
+            elif ctype in ("text/plain", "text/enriched") or not filename:
+                if ctype != "text/calendar":
+                    self.plain.append(text)
+            return
+        data = _payload(part)
+        text, note = extract_text(filename, ctype, data, part.get_content_charset())
+        if note:
+            self.warnings.append(note)
+        info = AttachmentInfo(filename, ctype, len(data), bool(text.strip()))
+        self.attachments.append(Attachment(info, text))
+
+    def _embedded(self, part: Message) -> None:
+        payload = part.get_payload()
+        sub: Message | None = None
+        if isinstance(payload, list) and payload and isinstance(payload[0], Message):
+            sub = payload[0]
+        elif isinstance(payload, (str, bytes)):
+            sub = email.message_from_bytes(_payload(part), policy=email.policy.default)
+        if sub is None:
+            return
+        if self.depth >= MAX_DEPTH:
+            self.warnings.append("embedded message nested too deep; ignored")
+            return
+        self.embedded.append(decode_message(sub, self.depth + 1))
+
+
+def _best_alternative(children: list[Message]) -> Message:
+    plain = [c for c in children if c.get_content_type() == "text/plain"]
+    for c in plain:
+        if _payload(c).strip():
+            return c
+    for c in reversed(children):
+        if c.get_content_type() == "text/html" or c.is_multipart():
+            return c
+    return children[-1]
+
+
+def _payload(part: Message) -> bytes:
+    try:
+        data = part.get_payload(decode=True)
+    except (ValueError, TypeError, AssertionError):
+        data = None
+    if isinstance(data, bytes):
+        return data
+    raw = part.get_payload()
+    if isinstance(raw, str):
+        return raw.encode("ascii", "surrogateescape")
+    if isinstance(raw, list):
+        return b"\n".join(m.as_bytes() for m in raw if isinstance(m, Message))
+    return b""
+
+
+def _filename(part: Message) -> str | None:
+    try:
+        name = part.get_filename()
+    except (ValueError, TypeError, LookupError):
+        return None
+    return decode_header_value(name) if name else None
+
+
+def _status_text(part: Message) -> str:
+    payload = part.get_payload()
+    if isinstance(payload, list):
+        lines = []
+        for block in payload:
+            if isinstance(block, Message):
+                lines.extend(f"{k}: {decode_header_value(str(v))}" for k, v in block.raw_items())
+            lines.append("")
+        return "\n".join(lines)
+    return decode_bytes(_payload(part), "us-ascii")
+
+
+def decode_message(msg: Message, depth: int = 0) -> Decoded:
+    """Decode one parsed email.message.Message into text, attachments and embedded mail."""
+    headers = read_headers(msg)
+    w = _Walk(depth)
+    w.walk(msg)
+    html_only = not any(t.strip() for t in w.plain) and bool(w.html)
+    texts = w.plain if not html_only else w.html
+    if w.plain and w.html:
+        texts = w.plain + [h for h in w.html if h.strip() and not any(p.strip() for p in w.plain)]
+    params = dict(msg.get_params() or []) if msg.get_content_type() == "multipart/report" else {}
+    report_type = str(params.get("report-type", "")).strip('"').lower() or None
+    return Decoded(
+        headers=headers,
+        text="\n\n".join(t for t in texts if t.strip()).replace("\r\n", "\n").replace("\r", "\n"),
+        html_only=html_only,
+        attachments=tuple(w.attachments),
+        embedded=tuple(w.embedded),
+        content_type=msg.get_content_type(),
+        report_type=report_type,
+        delivery_status="\n".join(w.delivery_status),
+        returned_headers=w.returned,
+        warnings=tuple(w.warnings),
+    )
+
+
+def parse_bytes(raw: bytes) -> Decoded:
+    """Parse and decode raw RFC 5322 bytes."""
+    msg = email.message_from_bytes(raw, policy=email.policy.default)
+    return decode_message(msg)

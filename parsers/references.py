@@ -1,0 +1,95 @@
+"""The sender's own reference numbers: this message's, and the earlier one an extension names."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_F = re.IGNORECASE | re.UNICODE
+
+# Labels that introduce a reference, in the network's languages (longest first matters less:
+# the value is taken as the first reference-like token after the label).
+REF_LABEL = (
+    r"(?:our |your |their |unser(?:e)? |nuestra |nostro |nossa |nasz(?:a)? |notre )?"
+    r"(?:new |neues |neue |nouvelle |nueva |nuova |nova |nowa |nouă |yeni )?"
+    r"(?:ref(?:erence|érence|erenz|erencia|erência|erinta|erința)?\.?(?:\s*(?:no|n°|nr|number|num|numéro))?\.?"
+    r"|case (?:number|no\.?|ref\.?)|file (?:number|no\.?)|numéro de (?:dossier|procédure)|n° de procédure"
+    r"|aktenzeichen|az\.|geschäftszeichen|geschäftszahl|zeichen|gz\.?"
+    r"|número de (?:caso|expediente|referencia|proceso|processo)|expediente|nuipc|ipl|proc\.?"
+    r"|riferimento|rif\.|numero di (?:pratica|procedimento)|n\. ?pratica|prot\.?"
+    r"|sygn(?:atura)?\.?(?: akt)?|numer sprawy|znak sprawy|nr sprawy|l\.dz\.?"
+    r"|număr(?:ul)? (?:de )?(?:dosar|referință)|nr\. dosar|dosar nr\.?"
+    r"|dosya (?:no|numarası)|referans"
+    r"|číslo spisu|čvs|č\. ?j\.|spisová značka|ev\. ?č\.?|byla nr\.?|diaarinumero|dnro"
+    r"|αριθμός (?:πρωτοκόλλου|αναφοράς)|αρ\. πρωτ\.?|kenmerk|referens|vår ref\.?|our file)"
+)
+REF_TOKEN = re.compile(
+    r"(?<![\w@/.-])([A-Za-zÀ-ž][\w]*(?:[-/.][\w]+)+|\d+(?:[-/.][\w]+)+)(?![\w@-]|\.\w)", _F
+)
+_LABELLED = re.compile(rf"(?<![\w])(?P<label>{REF_LABEL})(?!\w)\s*[:#.]?\s*(?P<rest>[^\n]{{0,80}})", _F)
+_NEW = re.compile(r"\b(?:new|neue[sn]?|nouvelle|nueva|nuova|nova|nowa|nouă|yeni)\b", _F)
+_PREVIOUS = re.compile(
+    r"(?:previous|earlier|prior|original|antérieure|précédente|initiale|vorherig|früher|"
+    r"ursprünglich|unter unserem|anterior|precedente|previa|poprzedni|wcześniejsz|anterioar|"
+    r"önceki|predchádzaj|předchozí|pôvodn|ankstesn|aiemm|προηγούμεν|vorige|tidigare|"
+    r"beantragt|requested on|submitted on|sent on|du \d|vom \d|del \d)", _F,
+)
+
+
+@dataclass(frozen=True)
+class RefHit:
+    value: str
+    start: int
+    labelled: bool
+    new: bool
+    previous: bool
+
+
+def _is_ref(token: str, case_tag: re.Pattern[str], ping: re.Pattern[str]) -> bool:
+    if case_tag.fullmatch(token) or ping.fullmatch(token):
+        return False
+    digits = sum(c.isdigit() for c in token)
+    letters = sum(c.isalpha() for c in token)
+    if digits < 2:
+        return False
+    if re.fullmatch(r"\d{1,4}[./-]\d{1,2}[./-]\d{2,4}", token):
+        return False  # a date
+    if re.fullmatch(r"(?:\d{1,3}\.){3}\d{1,3}", token):
+        return False  # an IPv4 address
+    if re.fullmatch(r"(?:UTC|GMT)[+-]\d+", token, _F) or re.fullmatch(r"[\d.]+", token):
+        return False
+    if re.search(r"\.(?:[a-z]{2,6})$", token, _F) and letters > digits and "-" not in token[-8:]:
+        return False  # a domain or a file name
+    return letters >= 1 or "/" in token or "-" in token
+
+
+def find_references(text: str, case_tag: re.Pattern[str], ping: re.Pattern[str]) -> list[RefHit]:
+    """Every reference in a text: labelled ones, then bare reference-like tokens."""
+    hits: list[RefHit] = []
+    taken: set[int] = set()
+    for m in _LABELLED.finditer(text):
+        label = m.group("label")
+        rest = m.group("rest")
+        # Nested labels ("Reference / case number: ČVS: PPZ-4412/...") are skipped over.
+        for t in REF_TOKEN.finditer(rest):
+            token = t.group(1).rstrip(".")
+            if _is_ref(token, case_tag, ping):
+                start = m.start("rest") + t.start(1)
+                before = text[max(0, m.start() - 80): m.start()]
+                hits.append(RefHit(token, start, True, bool(_NEW.search(label)),
+                                   bool(_PREVIOUS.search(before + " " + label))))
+                taken.add(start)
+                break
+            if t.start() > 40:
+                break
+    for t in REF_TOKEN.finditer(text):
+        token = t.group(1).rstrip(".")
+        if t.start(1) in taken or not _is_ref(token, case_tag, ping):
+            continue
+        if not re.search(r"[A-Za-z].*\d|\d.*[A-Za-z]", token) or not re.search(r"[-/]", token):
+            continue
+        if sum(c.isdigit() for c in token) < 3:
+            continue
+        before = text[max(0, t.start() - 80): t.start()]
+        hits.append(RefHit(token, t.start(1), False, False, bool(_PREVIOUS.search(before))))
+    return sorted(hits, key=lambda h: h.start)

@@ -1,0 +1,124 @@
+"""The frozen result of parsing one message, and its JSON contract form."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+
+KINDS = ("request", "reply", "auto_reply", "bounce", "ping_reply", "other")
+REQUEST_TYPES = (
+    "preservation",
+    "preservation_extension",
+    "traffic_disclosure",
+    "stored_data",
+    "emergency_disclosure",
+    "information",
+)
+
+
+@dataclass(frozen=True)
+class Identifier:
+    """One identifier the request is about, with the instant the text ties to it."""
+
+    type: str
+    value: str
+    timestamp: datetime | None = None
+
+    def to_contract(self) -> dict[str, object]:
+        ts = self.timestamp.isoformat() if self.timestamp is not None else None
+        return {"type": self.type, "value": self.value, "timestamp": ts}
+
+
+@dataclass(frozen=True)
+class AttachmentInfo:
+    """What the message carried besides its text, and whether its text was read."""
+
+    filename: str | None
+    content_type: str
+    size: int
+    text_extracted: bool = False
+
+
+@dataclass(frozen=True)
+class TemplateFields(Mapping[str, str]):
+    """The T-CY template fields found, as ordered (key, value) pairs; read like a mapping."""
+
+    items_: tuple[tuple[str, str], ...] = ()
+
+    def __getitem__(self, key: str) -> str:
+        for k, v in self.items_:
+            if k == key:
+                return v
+        raise KeyError(key)
+
+    def __iter__(self) -> Iterator[str]:
+        seen: set[str] = set()
+        for k, _ in self.items_:
+            if k not in seen:
+                seen.add(k)
+                yield k
+
+    def __len__(self) -> int:
+        return len({k for k, _ in self.items_})
+
+
+@dataclass(frozen=True)
+class ParsedMessage:
+    """Everything the desk needs to know about one message; built by parse_message()."""
+
+    kind: str = "other"
+    request_type: str | None = None
+    urgent: bool = False
+    country: str | None = None
+    sender_verified: bool = False
+    case_ref: str | None = None
+    their_reference: str | None = None
+    previous_reference: str | None = None
+    identifiers: tuple[Identifier, ...] = ()
+    provider: str | None = None
+    language: str | None = None
+    should_acknowledge: bool = False
+    # header facts
+    message_id: str | None = None
+    in_reply_to: str | None = None
+    references: tuple[str, ...] = ()
+    subject: str = ""
+    from_addr: str | None = None
+    from_name: str | None = None
+    to_addrs: tuple[str, ...] = ()
+    cc_addrs: tuple[str, ...] = ()
+    reply_to: str | None = None
+    date: datetime | None = None
+    # what decided the kind
+    auto_signals: tuple[str, ...] = ()
+    is_list: bool = False
+    x_loop: tuple[str, ...] = ()
+    bounced_message_id: str | None = None
+    bounce_status: str | None = None
+    ping_token: str | None = None
+    forwarded_by: str | None = None
+    # content
+    own_text: str = ""
+    template: TemplateFields = field(default_factory=TemplateFields)
+    attachments: tuple[AttachmentInfo, ...] = ()
+    error: str | None = None
+    warnings: tuple[str, ...] = ()
+
+    def to_contract(self, file: str) -> dict[str, object]:
+        """The object `watchkeeper parse --json` prints for this message."""
+        return {
+            "file": file,
+            "kind": self.kind,
+            "request_type": self.request_type,
+            "urgent": self.urgent,
+            "country": self.country,
+            "sender_verified": self.sender_verified,
+            "case_ref": self.case_ref,
+            "their_reference": self.their_reference,
+            "previous_reference": self.previous_reference,
+            "identifiers": [i.to_contract() for i in self.identifiers],
+            "provider": self.provider,
+            "language": self.language,
+            "should_acknowledge": self.should_acknowledge,
+        }
