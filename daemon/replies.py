@@ -204,6 +204,7 @@ def plan_ack(session: Session, env: Env, incoming: Incoming,
     start_due = case.start_due_at
     zone_for_partner = cp.zone if cp is not None else settings.desk.zone
     identifiers = parsed.identifier_count
+    to, cc = _recipients(env, parsed)
     rendered = render_for(
         settings, env.directory, country, "ack",
         ref=case.reference,
@@ -218,9 +219,9 @@ def plan_ack(session: Session, env: Env, incoming: Incoming,
         start_due=format_local(start_due, zone_for_partner) if start_due else None,
         unverified=not parsed.sender_verified,
         official_addresses=_official_addresses(env.directory, country),
+        copied_to=cc,
         **_desk_context(settings),
     )
-    to, cc = _recipients(env, parsed)
     in_reply_to, references = _threading(parsed)
     draft = Draft(
         key=key,

@@ -235,7 +235,8 @@ def test_unverified_sender_is_acknowledged_flagged_and_the_official_address_copi
     assert [a.addr_spec for a in msg["To"].addresses] == [officer]
     assert [a.addr_spec for a in msg["Cc"].addresses] == [FR]
     assert row.recipients == [officer, FR] and row.first_recipient == officer
-    assert "sdlc-247@interieur.fr.example" in body_of(row)
+    assert "Une copie de cet accusé\nde réception est envoyée à sdlc-247@interieur.fr.example" in (
+        body_of(row))
     case = world.case("WK-2026-00001")
     assert "unverified_sender" in case.flags and case.status == "new"
 
