@@ -73,7 +73,7 @@ _STOPWORDS = frozenset(
 CONTACT_LINE = re.compile(
     r"^\s*(?:[-*•]\s*)?(?:tel(?:ephone|éphone|efon|efono|éfono|efone)?|phone|fax|mobile|cell|"
     r"gsm|portable|handy|e-?mail|courriel|correo|office hours|contact|person in charge|"
-    r"responsable|name|nom|organi[sz]ation|organisme)\b[^:\n]{0,40}:",
+    r"responsable|name|nom|organi[sz]ation|organisme)\b[\w.\s/()-]{0,12}:",
     _FLAGS,
 )
 
@@ -233,6 +233,8 @@ def _handle_like(token: str, *, strict: bool) -> bool:
     if re.fullmatch(r"\d{5,20}", t):
         return True  # numeric account ID
     if strict:
+        if not re.search(r"[^\W\d_]", t):
+            return False  # digits alone, after a free word, are a number or a year
         return bool(re.search(r"[_\d]", t) or re.search(r"[a-z]\.[a-z]", t, re.IGNORECASE))
     return not re.fullmatch(r"\d{1,4}", t)
 

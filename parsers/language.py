@@ -14,7 +14,10 @@ LANGUAGES = (
     "ARMENIAN AZERBAIJANI JAPANESE TAGALOG CATALAN ICELANDIC IRISH HEBREW ARABIC INDONESIAN "
     "KOREAN CHINESE MALAY AFRIKAANS"
 ).split()
-MIN_LETTERS = 12  # below this a paragraph says too little about its language
+MIN_LETTERS = 12
+# Addresses, links and numbers carry no language and confuse the detector.
+_NOISE = re.compile(r"\S+@\S+|\b(?:https?|hxxps?|ftp)://\S+|\S*\[\.\]\S*|[\w.-]+\.[a-z]{2,}/\S*|"
+                    r"\b[\w-]*\d[\w./:-]*", re.IGNORECASE)  # below this a paragraph says too little about its language
 
 
 @lru_cache(maxsize=1)
@@ -34,6 +37,7 @@ def _code(language: Any) -> str:
 def detect(text: str) -> str | None:
     """ISO 639-1 code of the main language; when several languages share the text evenly
     (a message repeated in two languages), the one that comes first."""
+    text = _NOISE.sub(" ", text)
     paragraphs = [p for p in re.split(r"\n\s*\n", text) if _letters(p) >= MIN_LETTERS]
     if not paragraphs:
         return None if _letters(text) < 3 else _detect_one(text)

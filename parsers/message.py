@@ -121,6 +121,13 @@ def _label_values_only(text: str) -> str:
     return "\n".join(out)
 
 
+def _without_contacts(text: str, is_data_section: bool) -> str:
+    """The text without the sender's contact lines (kept inside a template's data section)."""
+    if is_data_section:
+        return text
+    return "\n".join(ln for ln in text.split("\n") if not identifiers.CONTACT_LINE.match(ln))
+
+
 def _directory_zone(cp: ContactPoint | None) -> tzinfo | None:
     if cp is None:
         return None
@@ -216,9 +223,8 @@ def _parse(raw: bytes, directory: Directory | None, case_prefix: str) -> ParsedM
     elif ping:
         kind = "ping_reply"
     elif not list_rules:
-        lines = [ln for ln in data_text.split("\n") if not identifiers.CONTACT_LINE.match(ln)]
         ids = identifiers.extract(
-            "\n".join(lines), exclusions=exclusions, region=country_hint, zone_for=zone_for,
+            _without_contacts(data_text, bool(data_section.strip())), exclusions=exclusions, region=country_hint, zone_for=zone_for,
             month_first=False,
         )
         rtype = requests.request_type(
@@ -248,8 +254,7 @@ def _parse(raw: bytes, directory: Directory | None, case_prefix: str) -> ParsedM
             country = domain_owner.country
     if kind == "request" and country == "US" and ids:
         ids = identifiers.extract(
-            "\n".join(ln for ln in data_text.split("\n") if not identifiers.CONTACT_LINE.match(ln)),
-            exclusions=exclusions, region=country, zone_for=zone_for, month_first=True,
+            _without_contacts(data_text, bool(data_section.strip())), exclusions=exclusions, region=country, zone_for=zone_for, month_first=True,
         )
 
     their_ref, previous_ref = None, None

@@ -38,15 +38,15 @@ LABELS: tuple[tuple[str, str], ...] = (
     ("investigative_authority",
      r"(?:investigati(?:ve|ng) authority|autorité chargée de l'enquête|ermittlungsbehörde|"
      r"autoridad investigadora|autorità inquirente|autoridade de investigação)"),
+    ("data",
+     r"(?:data to be|data to|computer data|données|daten|datos|\bdati\b|dados|\bdane\b|datele|"
+     r"\bveri|údaj|údaje|duomen|tiedot|δεδομένα|gegevens|data\b.*preserv|identifiers?)"),
     ("offence",
      r"(?:offen[cs]e|infraction|straftat|delito|reato|crime|infracç|infraç|przestęp|"
      r"infracțiun|\bsuç|trestn|nusikalt|rikos|αδίκημα|strafbaar)"),
     ("facts",
      r"(?:facts|faits|sachverhalt|hechos|fatti|factos|fatos|stan faktyczny|fapte|\bolay|skutk|"
      r"skutku|aplinkyb|tosiseikat|γεγονότ|feiten|summary)"),
-    ("data",
-     r"(?:data to be|data to|computer data|données|daten|datos|\bdati\b|dados|\bdane\b|datele|"
-     r"\bveri|údaj|údaje|duomen|tiedot|δεδομένα|gegevens|data\b.*preserv|identifiers?)"),
     ("provider",
      r"(?:provider|custodian|fournisseur|détenteur|hébergeur|anbieter|proveedor|prestador|"
      r"fornitore|gestore|fornecedor|dostawca|furnizor|sağlayıcı|poskytovateľ|poskytovatel|"
@@ -159,6 +159,25 @@ def _split_label(rest: str) -> tuple[str, str] | None:
     return None
 
 
+def _numbered_header(lines: list[tuple[int, str]], i: int) -> tuple[int, str, str, int] | None:
+    """(number, label, first value line, lines used) of a numbered section header at `i`.
+
+    A label wrapped over two lines (PDF text) is joined with the next line.
+    """
+    m = _NUMBERED.match(lines[i][1])
+    if not m or int(m.group("num")) > 20:
+        return None
+    rest = m.group("rest")
+    split = _split_label(rest)
+    consumed = 1
+    if split is None and i + 1 < len(lines):
+        split = _split_label(rest + " " + lines[i + 1][1].strip())
+        consumed = 2
+    if split is None or len(split[0]) > 250:
+        return None
+    return int(m.group("num")), split[0], split[1], consumed
+
+
 def find_sections(text: str) -> list[Section]:
     """Every numbered section and every recognised `label: value` line, in order."""
     lines = _line_offsets(text)
@@ -166,34 +185,25 @@ def find_sections(text: str) -> list[Section]:
     i = 0
     while i < len(lines):
         pos, line = lines[i]
-        m = _NUMBERED.match(line)
-        if m and int(m.group("num")) <= 20:
-            rest = m.group("rest")
-            split = _split_label(rest)
-            consumed = 1
-            if split is None and i + 1 < len(lines):
-                joined = rest + " " + lines[i + 1][1].strip()
-                split2 = _split_label(joined)
-                if split2 is not None and len(split2[0]) <= 250:
-                    split, consumed = split2, 2
-            if split is not None and len(split[0]) <= 250:
-                label, first = split
-                key = classify_label(label) or _BY_NUMBER.get(int(m.group("num")))
-                if key is not None:
-                    end_i = i + consumed
-                    while end_i < len(lines):
-                        nxt = lines[end_i][1]
-                        if _NUMBERED.match(nxt) and _split_label(nxt) is not None:
-                            break
-                        if not nxt.strip() and (end_i + 1 >= len(lines)
-                                                or not lines[end_i + 1][1].startswith((" ", "\t"))):
-                            break
-                        end_i += 1
-                    body = [first] + [lines[k][1] for k in range(i + consumed, end_i)]
-                    end = lines[end_i - 1][0] + len(lines[end_i - 1][1])
-                    sections.append(Section(key, "\n".join(body).strip(), pos, end, True))
-                    i = end_i
-                    continue
+        header = _numbered_header(lines, i)
+        if header is not None:
+            num, label, first, consumed = header
+            key = classify_label(label) or _BY_NUMBER.get(num)
+            if key is not None:
+                end_i = i + consumed
+                while end_i < len(lines):
+                    nxt = lines[end_i][1]
+                    if _numbered_header(lines, end_i) is not None:
+                        break
+                    if not nxt.strip() and (end_i + 1 >= len(lines)
+                                            or not lines[end_i + 1][1].startswith((" ", "\t"))):
+                        break
+                    end_i += 1
+                body = [first] + [lines[k][1] for k in range(i + consumed, end_i)]
+                end = lines[end_i - 1][0] + len(lines[end_i - 1][1])
+                sections.append(Section(key, "\n".join(body).strip(), pos, end, True))
+                i = end_i
+                continue
         lm = _LABELLED.match(line)
         if lm and not _NUMBERED.match(line):
             key = classify_label(lm.group("label"))
