@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import structlog
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from config.settings import Settings
@@ -197,11 +197,13 @@ def _ingest_one(
         with transaction(sessions) as session:
             env = Env(settings=settings, directory=directory, now=now)
             work = pipeline.run(session, env, fetched)
-            cp = session.get(MailboxCheckpoint, fetched.folder)
-            if cp is not None and cp.uidvalidity == fetched.uidvalidity:
-                cp.last_uid = max(cp.last_uid, fetched.uid)
-                cp.updated_at = now
-                cp.last_error = None
+            session.execute(
+                update(MailboxCheckpoint)
+                .where(MailboxCheckpoint.folder == fetched.folder,
+                       MailboxCheckpoint.uidvalidity == fetched.uidvalidity,
+                       MailboxCheckpoint.last_uid < fetched.uid)
+                .values(last_uid=fetched.uid, updated_at=now, last_error=None)
+            )
         return work
 
 

@@ -282,13 +282,10 @@ def parse_step(session: Session, w: Work) -> Work:
 
 
 def recognise_own(session: Session, w: Work) -> Work:
-    """Mail we sent ourselves is known by its Message-ID (ours, or one in the outbox)."""
+    """Mail we sent ourselves is known by its Message-ID: every outbox mail gets one of ours
+    (`outbox.new_message_id`), so no database look-up is needed."""
     assert w.message is not None
-    mid = w.message.message_id
-    ours = is_our_message_id(mid, w.env.settings.desk.official_address) or (
-        mid is not None
-        and session.scalar(select(OutboxMail.id).where(OutboxMail.message_id == mid)) is not None
-    )
+    ours = is_our_message_id(w.message.message_id, w.env.settings.desk.official_address)
     w.message.ours = ours
     return dataclasses.replace(w, ours=ours, rules=w.fired("own_message") if ours else w.rules)
 

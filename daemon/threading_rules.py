@@ -55,7 +55,11 @@ def same_counterpart(directory: Directory, sender: str | None, counterpart: str 
 
 def header_values(raw: bytes, name: str) -> tuple[str, ...]:
     """Every value of one header field, read from the header section only."""
-    head = email.parser.BytesHeaderParser(policy=email.policy.compat32).parsebytes(raw)
+    end = raw.find(b"\r\n\r\n")
+    if end < 0:
+        end = raw.find(b"\n\n")
+    section = raw[:end + 2] if end >= 0 else raw
+    head = email.parser.BytesHeaderParser(policy=email.policy.compat32).parsebytes(section)
     return tuple(str(v) for v in (head.get_all(name) or ()))
 
 
