@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +36,9 @@ CALL_LOGGED = "call_logged"
 RETENTION_FLAG = "retention_at_risk"
 # A call prompt nobody acted on is repeated with the secondary contact point after this.
 SECONDARY_AFTER = timedelta(minutes=30)
+# At most this many mails of one kind per tick: a backlog (first start on an old database)
+# is worked off over a few ticks in short transactions instead of one long one.
+MAX_PER_TICK = 100
 # The audit events that mark a reminder as planned; `data["key"]` is its idempotency key.
 MARKER_KINDS = (
     "reminder_planned",
@@ -50,7 +54,14 @@ TEMPLATES = Path(config.__file__).resolve().parent / "templates"
 
 def template_env(settings: Settings) -> Environment:
     """Templates from `desk.templates_dir` first, then the built-in ones; HTML autoescaped."""
-    paths = [str(settings.desk.templates_dir)] if settings.desk.templates_dir else []
+    override = settings.desk.templates_dir
+    return _environment(str(override) if override is not None else None)
+
+
+@lru_cache(maxsize=8)
+def _environment(override: str | None) -> Environment:
+    # One environment per template directory: Jinja2 then compiles each template once.
+    paths = [override] if override else []
     return Environment(
         loader=FileSystemLoader([*paths, str(TEMPLATES)]),
         autoescape=select_autoescape(["html"]),
@@ -240,6 +251,8 @@ def send_due_reminders(session: Session, settings: Settings, now: datetime) -> i
     planned = 0
     for step, cases in ((_START, start_late), (_ANSWER, answer_late)):
         for case in cases:
+            if planned >= MAX_PER_TICK:
+                return planned
             planned += _remind(session, settings, case, step, now, done)
     return planned
 
@@ -363,6 +376,8 @@ def send_call_prompts(
     done = _markers(session, [d.case.id for d in due])
     planned = 0
     for item in due:
+        if planned >= MAX_PER_TICK:
+            break
         first_key = f"call:{item.step}:{item.case.reference}:1"
         second_key = f"call:{item.step}:{item.case.reference}:2"
         if first_key not in done:
@@ -476,6 +491,8 @@ def send_preservation_warnings(session: Session, settings: Settings, now: dateti
     done = _markers(session, ids)
     planned = 0
     for case in cases:
+        if planned >= MAX_PER_TICK:
+            break
         expires = case.preservation_expires_at
         assert expires is not None
         if case.id in followed:

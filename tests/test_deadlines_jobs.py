@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from structlog.testing import capture_logs
 
 from config.settings import Settings
-from daemon import audit, deadlines, jobs
+from daemon import audit, deadlines, jobs, reminders
 from daemon.clock import ManualClock
 from daemon.db import make_engine, session_factory, transaction
 from daemon.directory_store import load_directory
@@ -363,3 +363,25 @@ def test_call_prompts_stop_once_started_or_answered(
                 status="answered")
     _tick(settings, sessions, clock, opened + timedelta(hours=4))
     assert len(outbox(sessions, "call_prompt")) == 2
+
+
+def test_backlog_is_worked_off_over_ticks_without_repeats(
+        settings: Settings, sessions: sessionmaker[Session],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """With more overdue cases than one tick plans, the next ticks plan the rest, each once."""
+    monkeypatch.setattr(reminders, "MAX_PER_TICK", 2)
+    opened = datetime(2026, 6, 3, 9, 0, tzinfo=UTC)
+    refs = [open_case(sessions, settings, opened + timedelta(minutes=n)) for n in range(3)]
+    clock = ManualClock(opened)
+    late = opened + timedelta(days=30)
+
+    def planned() -> list[str]:
+        return _keys(sessions, "reminder") + _keys(sessions, "escalation")
+
+    _tick(settings, sessions, clock, late)
+    assert len(planned()) == 2
+    for minute in range(1, 8):
+        _tick(settings, sessions, clock, late + timedelta(minutes=minute))
+    assert sorted(planned()) == sorted(
+        f"{kind}:{step}:{ref}" for ref in refs for step in ("start", "answer")
+        for kind in ("reminder", "escalation"))
