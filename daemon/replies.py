@@ -299,9 +299,15 @@ def plan_resend_request(session: Session, env: Env, incoming: Incoming,
 # ---------------------------------------------------------------------------- bounces
 
 
-def _bounce_candidates(parsed: MailFacts) -> list[str]:
+def _bounce_candidates(parsed: MailFacts, raw: bytes | None,
+                       official_address: str) -> list[str]:
+    """Message-IDs the notification may be about: what the parser found, its threading
+    headers, then any of our own Message-IDs quoted in the returned message."""
     found: list[str] = []
-    for mid in (parsed.bounced_message_id, parsed.in_reply_to, *parsed.references):
+    domain = re.escape(official_address.rpartition("@")[2].lower().encode())
+    quoted = re.findall(rb"<(wk\.[0-9a-f]{8,64}@" + domain + rb")>", (raw or b"").lower())
+    for mid in (parsed.bounced_message_id, parsed.in_reply_to, *parsed.references,
+                *(q.decode("ascii") for q in quoted)):
         if mid and mid not in found:
             found.append(mid)
     return found
@@ -313,7 +319,7 @@ def handle_bounce(session: Session, env: Env, incoming: Incoming,
     link the notification to its case, and alert the operators."""
     parsed = facts or MailFacts.of(incoming.parsed)
     message = incoming.message
-    candidates = _bounce_candidates(parsed)
+    candidates = _bounce_candidates(parsed, message.raw, env.settings.desk.official_address)
     if not candidates:
         return None
     rows = {r.message_id: r for r in session.scalars(
