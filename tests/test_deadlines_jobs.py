@@ -16,7 +16,7 @@ from daemon import audit, deadlines, jobs, reminders
 from daemon.clock import ManualClock
 from daemon.db import make_engine, session_factory, transaction
 from daemon.directory_store import load_directory
-from models import Case, Event, Identifier
+from models import Case, Event, Identifier, PingRound
 from tests.test_deadlines_support import (
     OPERATOR,
     SUPERVISOR,
@@ -385,3 +385,23 @@ def test_backlog_is_worked_off_over_ticks_without_repeats(
     assert sorted(planned()) == sorted(
         f"{kind}:{step}:{ref}" for ref in refs for step in ("start", "answer")
         for kind in ("reminder", "escalation"))
+
+
+def test_due_work_starts_the_ping_round_on_its_date_once(
+        settings: Settings, sessions: sessionmaker[Session]) -> None:
+    """On a ping date in the desk's zone the scheduler's due work starts one ping round,
+    pinging each contact point once, and later ticks start no other."""
+    store_directory(sessions, datetime(2026, 1, 1, tzinfo=UTC))
+    settings = settings.model_copy(update={"schedule": settings.schedule.model_copy(
+        update={"ping_dates": ("07-01",)})})
+    clock = ManualClock(datetime(2026, 6, 30, 21, 59, tzinfo=UTC))
+    _tick(settings, sessions, clock, datetime(2026, 6, 30, 21, 59, tzinfo=UTC))
+    assert outbox(sessions, "ping") == []
+    _tick(settings, sessions, clock, datetime(2026, 6, 30, 22, 0, tzinfo=UTC))  # 00:00 CEST
+    _tick(settings, sessions, clock, datetime(2026, 7, 1, 9, 0, tzinfo=UTC))
+    pings = outbox(sessions, "ping")
+    assert sorted(r.first_recipient for r in pings) == [
+        "desk@cyber.jp.example", "ofac-astreinte@interieur.fr.example",
+        "sdlc-247@interieur.fr.example"]
+    with transaction(sessions) as session:
+        assert len(session.scalars(select(PingRound)).all()) == 1
