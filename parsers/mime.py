@@ -85,22 +85,24 @@ def decode_bytes(data: bytes, declared: str | None = None) -> str:
     """Decode text bytes: the declared charset when it fits, else a detected one."""
     if not data:
         return ""
-    label = (declared or "").strip().lower()
+    label = (declared or "").strip().strip('"').lower()
     try:
-        ascii_only = data.isascii()
-        if ascii_only:
-            return data.decode("ascii")
-        if label and _SINGLE_BYTE.match(label):
-            # A single-byte label accepts any bytes; valid UTF-8 is far likelier the truth.
-            try:
-                return data.decode("utf-8")
-            except UnicodeDecodeError:
-                if label not in ("us-ascii", "ascii"):
-                    return data.decode(label)
-        elif label:
-            return data.decode(label)
+        if label and not _SINGLE_BYTE.match(label):
+            return data.decode(label)  # also 7-bit stateful charsets such as ISO-2022-JP
     except (LookupError, UnicodeDecodeError, ValueError):
         pass
+    if data.isascii():
+        return data.decode("ascii")
+    if label and _SINGLE_BYTE.match(label):
+        # A single-byte label accepts any bytes; valid UTF-8 is far likelier the truth.
+        try:
+            return data.decode("utf-8")
+        except UnicodeDecodeError:
+            if label not in ("us-ascii", "ascii"):
+                try:
+                    return data.decode(label)
+                except (LookupError, UnicodeDecodeError):
+                    pass
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
@@ -207,14 +209,6 @@ class _Walk:
                 self.warnings.append(f"more than {MAX_PARTS} MIME parts; the rest ignored")
             return
         ctype = part.get_content_type()
-        if part.is_multipart():
-            children = [c for c in part.get_payload() if isinstance(c, Message)]  # type: ignore[union-attr]
-            if ctype == "multipart/alternative" and children:
-                self.walk(_best_alternative(children))
-            else:
-                for child in children:
-                    self.walk(child)
-            return
         if ctype in ("message/rfc822", "message/global"):
             self._embedded(part)
             return
@@ -224,6 +218,14 @@ class _Walk:
         if ctype in ("text/rfc822-headers", "message/rfc822-headers"):
             sub = email.message_from_bytes(_payload(part), policy=email.policy.default)
             self.returned = read_headers(sub)
+            return
+        if part.is_multipart():
+            children = [c for c in part.get_payload() if isinstance(c, Message)]  # type: ignore[union-attr]
+            if ctype == "multipart/alternative" and children:
+                self.walk(_best_alternative(children))
+            else:
+                for child in children:
+                    self.walk(child)
             return
         disposition = (part.get_content_disposition() or "").lower()
         filename = _filename(part)

@@ -30,7 +30,10 @@ def clean(value: str) -> str | None:
         head, _, tail = name.partition(",")
         if not re.match(rf"\s*(?:{LEGAL_FORMS})\b", tail) or countries_in(tail):
             name = head
-    name = re.sub(r"\s+", " ", name).strip(" .,:;")
+    name = re.sub(r"\s+", " ", name).strip(" ,:;")
+    last = name.rsplit(" ", 1)[-1]
+    if name.endswith(".") and "." not in last[:-1] and not re.fullmatch(LEGAL_FORMS, last):
+        name = name[:-1]  # a sentence's full stop, not an abbreviation's ("K.K.", "Sp. z o.o.")
     if not name or len(name) > 120 or name.startswith("_"):
         return None
     return name

@@ -80,6 +80,7 @@ _CITY_RE = re.compile(r"\b([A-Z][a-zà-ÿ]+(?:[ _][A-Z][a-zà-ÿ]+)?)\b")
 
 _DATE_PATTERNS = (
     ("iso", re.compile(r"(?<![\d.])(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})(?![\d])")),
+    ("iso", re.compile(r"(?P<y>\d{4})\s*年\s*(?P<m>\d{1,2})\s*月\s*(?P<d>\d{1,2})\s*日")),
     ("ymd", re.compile(r"(?<![\d.])(?P<y>\d{4})[/.](?P<m>\d{1,2})[/.](?P<d>\d{1,2})(?![\d])")),
     ("dmy", re.compile(r"(?<![\d.:/])(?P<a>\d{1,2})\s?[./-]\s?(?P<b>\d{1,2})\s?[./-]\s?"
                        r"(?P<y>\d{4}|\d{2})(?![\d.]\d)(?!\d)")),
@@ -271,7 +272,7 @@ def find_dates(text: str, *, month_first: bool = False) -> list[Found]:
                 gap = text[te:ds]
             else:
                 continue
-            if len(gap) <= 30 and not re.search(r"\d|\n\s*\n|[.;]\s", gap):
+            if len(gap) <= 30 and not re.search(r"\d|\n\s*\n|;|[.!?]\s+[A-ZÀ-Ý]", gap):
                 if best is None or ts >= de:
                     best = (k, ts, te, t)
                 if ts >= de:

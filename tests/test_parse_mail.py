@@ -1,0 +1,197 @@
+"""Parser behaviour on the test mail in tests/data/parse, one line per message."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from parsers.directory import Directory, load_toml
+from parsers.message import parse_message
+from parsers.result import ParsedMessage
+
+DATA = Path(__file__).resolve().parent / "data" / "parse"
+
+
+@pytest.fixture(scope="module")
+def directory() -> Directory:
+    return load_toml((DATA / "directory.toml").read_bytes())
+
+
+def parse(name: str, directory: Directory) -> ParsedMessage:
+    return parse_message((DATA / name).read_bytes(), directory)
+
+
+def ids(r: ParsedMessage) -> dict[tuple[str, str], str | None]:
+    return {(i.type, i.value): (i.timestamp.isoformat() if i.timestamp else None)
+            for i in r.identifiers}
+
+
+# file, expected field values (only the fields named are checked)
+CASES: list[tuple[str, dict[str, Any]]] = [
+    ("pl-preservation-template-urgent.eml", dict(
+        kind="request", request_type="preservation", urgent=True, country="PL",
+        sender_verified=True, their_reference="CBZC-II-0311/2026", provider="PostBox Sp. z o.o.",
+        language="pl")),
+    ("ro-traffic-disclosure-wrong-charset.eml", dict(
+        kind="request", request_type="traffic_disclosure", urgent=False, country="RO",
+        their_reference="DCCI-5521/2026", provider="Carpathia Hosting SRL", language="ro")),
+    ("tr-emergency-acil.eml", dict(
+        kind="request", request_type="emergency_disclosure", urgent=True, country="TR",
+        their_reference="SSM-2026-7781", provider="Kumo Social K.K.", language="tr")),
+    ("pt-stored-data-alternative.eml", dict(
+        kind="request", request_type="stored_data", urgent=False, country="PT",
+        their_reference="0456/26.9JGLSB", provider="Mercado Hosting Lda.", language="pt")),
+    ("es-information-question.eml", dict(
+        kind="request", request_type="information", urgent=False, country="ES",
+        their_reference="UCC-2026-4410", identifiers={}, language="es")),
+    ("us-preservation-month-first.eml", dict(
+        kind="request", request_type="preservation", country="US", sender_verified=False,
+        their_reference="FBI-CY-2026-00123", provider="Nordvik Forum AB", language="en")),
+    ("it-reply-outlook-quoted.eml", dict(
+        kind="reply", case_ref=None, their_reference="CNAIPIC-2026-5512", identifiers={},
+        country="IT", language="it", should_acknowledge=False)),
+    ("fr-forward-inline-request.eml", dict(
+        kind="request", request_type="preservation", country="FR", sender_verified=False,
+        their_reference="OFAC-26-0420", provider="Nordvik Forum AB",
+        forwarded_by="j.martin@interieur.fr.example", language="fr")),
+    ("de-out-of-office-body-only.eml", dict(
+        kind="auto_reply", case_ref="WK-2026-00081", country="DE", sender_verified=False,
+        auto_signals=("body:out-of-office",), should_acknowledge=False)),
+    ("bounce-qmail-failure-notice.eml", dict(
+        kind="bounce", case_ref=None, country=None,
+        bounced_message_id="ack-WK-2026-00090@ncc.gov.example", bounce_status="5.1.1")),
+    ("bounce-dsn-delay-headers.eml", dict(
+        kind="bounce", case_ref=None, bounced_message_id="ack-WK-2026-00095@ncc.gov.example",
+        bounce_status="4.4.7 smtp; 421 try again later")),
+    ("es-read-receipt.eml", dict(kind="auto_reply", case_ref="WK-2026-00101", country="ES")),
+    ("list-advisory.eml", dict(kind="other", is_list=True, identifiers={},
+                               should_acknowledge=False)),
+    ("ro-ping-reply-bottom-posted.eml", dict(kind="ping_reply", ping_token="PING-2026-H2-7F3A",
+                                             country="RO", language="ro")),
+    ("es-reply-token-only-quoted.eml", dict(kind="reply", ping_token=None, language="es")),
+    ("nl-extension-pdf-template.eml", dict(
+        kind="request", request_type="preservation_extension", urgent=False, country="NL",
+        their_reference="THTC-2026-0777", previous_reference="THTC-2026-0412",
+        provider="PostBox Sp. z o.o.", language="en")),
+    ("jp-preservation-docx-iso2022jp.eml", dict(
+        kind="request", request_type="preservation", country="JP",
+        their_reference="NPA-C-2026-0015", provider="Aurora Streaming Oy", language="ja")),
+    ("es-no-charset-latin1-raw-header.eml", dict(
+        kind="request", request_type="preservation", urgent=True, country="ES",
+        subject="Conservación urgente – UCC-2026-4500", their_reference="UCC-2026-4500",
+        language="es")),
+    ("broken-boundary.eml", dict(kind="other", error=None)),
+    ("empty-body.eml", dict(kind="other", language=None, date=None, error=None)),
+    ("pl-calendar-invitation.eml", dict(kind="other", country="PL", should_acknowledge=False)),
+    ("de-spoofed-lookalike.eml", dict(kind="other", country=None, sender_verified=False,
+                                      urgent=False)),
+    ("nl-preservation-html-only.eml", dict(
+        kind="request", request_type="preservation", country="NL",
+        their_reference="THTC-2026-0801", provider="Brightwave Hosting Ltd", language="nl")),
+]
+
+IDENTIFIERS: list[tuple[str, dict[tuple[str, str], str | None]]] = [
+    ("pl-preservation-template-urgent.eml", {
+        ("ipv4", "203.0.113.77"): "2026-11-14T23:40:10+01:00",
+        ("email", "bankowe.alerty@postbox.example"): None}),
+    ("ro-traffic-disclosure-wrong-charset.eml", {
+        ("ipv6", "2001:db8::8:800:200c:417a"): "2026-11-20T08:15:00+00:00",
+        ("domain", "plata-rapida-ro.example"): None}),
+    ("tr-emergency-acil.eml", {
+        ("account", "kayip_genc_07"): "2026-11-20T23:55:00+03:00",
+        ("phone", "+905320000000"): None}),
+    ("pt-stored-data-alternative.eml", {
+        ("email", "vendas.falsas@mercado-pt.example"): None,
+        ("url", "https://mercado-pt.example/loja?id=9"): None}),
+    ("us-preservation-month-first.eml", {
+        ("ipv4", "198.51.100.9"): "2026-11-05T15:15:00-05:00",
+        ("account", "darkbroker_77"): None}),
+    ("fr-forward-inline-request.eml", {
+        ("account", "vente_cartes_fr"): "2026-11-25T21:14:00+01:00",
+        ("url", "https://cartes-bancaires.example/shop"): None}),
+    ("nl-extension-pdf-template.eml", {
+        ("email", "invoice.desk@postbox.example"): None,
+        ("ipv4", "192.0.2.141"): "2026-10-01T06:30:00+01:00"}),
+    ("jp-preservation-docx-iso2022jp.eml", {
+        ("account", "884422119"): None,
+        ("ipv4", "198.51.100.61"): "2026-11-30T18:20:05+09:00"}),
+    ("nl-preservation-html-only.eml", {
+        ("ipv4", "198.51.100.7"): "2026-12-01T04:12:33+00:00",
+        ("url", "http://bank-verificatie.example/login"): None}),
+]
+
+
+@pytest.mark.parametrize(("name", "expected"), CASES, ids=[c[0] for c in CASES])
+def test_fields(name: str, expected: dict[str, Any], directory: Directory) -> None:
+    """Each test message gives the kind, type, urgency, country, references and language
+    its content states."""
+    r = parse(name, directory)
+    for field, want in expected.items():
+        got = ids(r) if field == "identifiers" else getattr(r, field)
+        if field == "auto_signals":
+            assert set(want) <= set(got), (field, got)
+        else:
+            assert got == want, (field, got)
+    assert r.should_acknowledge == (r.kind == "request")
+
+
+@pytest.mark.parametrize(("name", "expected"), IDENTIFIERS, ids=[c[0] for c in IDENTIFIERS])
+def test_identifiers(name: str, expected: dict[tuple[str, str], str | None],
+                     directory: Directory) -> None:
+    """Exactly the identifiers the request is about, each with the instant of its own item,
+    as an aware timestamp; the sender's contact details are left out."""
+    r = parse(name, directory)
+    got = ids(r)
+    assert set(got) == set(expected)
+    for key, ts in expected.items():
+        if ts is None:
+            assert got[key] is None, key
+        else:
+            assert got[key] is not None and datetime.fromisoformat(got[key]) == \
+                datetime.fromisoformat(ts), key
+
+
+def test_template_fields_are_kept(directory: Directory) -> None:
+    """The T-CY sections, including the requesting authority's sub-fields, stay in the result."""
+    r = parse("pl-preservation-template-urgent.eml", directory)
+    assert r.template["reference"] == "CBZC-II-0311/2026"
+    assert r.template["requesting_authority.timezone"] == "Europe/Warsaw"
+    assert r.template["requesting_authority.phone"] == "+48 22 000 00 01"
+    assert r.template["urgency"].startswith("tak")
+    assert "offence" in r.template and "mla_intention" in r.template
+
+
+def test_attachment_text_is_noted(directory: Directory) -> None:
+    """PDF and DOCX attachments are listed with their size and whether their text was read."""
+    pdf = parse("nl-extension-pdf-template.eml", directory).attachments
+    assert [(a.content_type, a.text_extracted) for a in pdf] == [("application/pdf", True)]
+    doc = parse("jp-preservation-docx-iso2022jp.eml", directory).attachments
+    assert doc[0].filename == "request.docx" and doc[0].text_extracted and doc[0].size > 1000
+
+
+def test_header_facts(directory: Directory) -> None:
+    """Message-ID and In-Reply-To come without brackets, addresses lower-cased, Date aware."""
+    r = parse("it-reply-outlook-quoted.eml", directory)
+    assert r.message_id == "cnaipic-r1@poliziadistato.it.example"
+    assert r.in_reply_to == "ack-WK-2026-00077@ncc.gov.example"
+    assert r.from_addr == "cnaipic-247@poliziadistato.it.example"
+    assert r.to_addrs == ("poc247@ncc.gov.example",)
+    assert r.date is not None and r.date.utcoffset() is not None
+    assert "Nostro riferimento" in r.own_text and "Inviato" not in r.own_text
+
+
+def test_html_remote_content_and_quotes_ignored(directory: Directory) -> None:
+    """HTML mail is read as its visible text: scripts, styles and quoted blocks give nothing."""
+    r = parse("nl-preservation-html-only.eml", directory)
+    assert "alert" not in r.own_text and "color" not in r.own_text
+    assert ("ipv4", "192.0.2.250") not in ids(r)
+    assert not any("tracker" in i.value for i in r.identifiers)
+
+
+def test_without_directory_nothing_is_verified() -> None:
+    """Without a directory no sender is verified and the country comes from the request."""
+    r = parse_message((DATA / "pl-preservation-template-urgent.eml").read_bytes())
+    assert r.sender_verified is False and r.country == "PL"
