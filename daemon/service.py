@@ -41,7 +41,12 @@ def run_daemon(ctx: AppContext, once: bool) -> int:
     """`watchkeeper run`: returns the exit code (0 after SIGTERM/SIGINT or a --once pass)."""
     service = Service(ctx)
     with service.signals():
-        return service.run_once() if once else service.run_forever()
+        # --- leadership (daemon/leader.py): only the leader ingests, sends, schedules;
+        # other instances stand by until the leader's database lock is free.
+        from daemon.leader import run_with_leadership
+
+        return run_with_leadership(ctx, service, once)
+        # --- end leadership
 
 
 def _one_line(exc: BaseException) -> str:

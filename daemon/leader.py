@@ -1,0 +1,265 @@
+"""High availability: exactly one `watchkeeper run` leads (ingest, sending, scheduling).
+
+On PostgreSQL the leader holds a session-level advisory lock on a connection of its own;
+the server drops the lock the moment that connection dies (the process was killed, the
+host vanished), and a standby that retries every few seconds takes over. On SQLite there
+is no standby: an exclusive `flock` on a file next to the database makes a second
+instance refuse to start with one clear line.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import socket
+import sys
+import threading
+import time
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import IO, TYPE_CHECKING
+
+import structlog
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.pool import NullPool
+
+from daemon import __version__
+from daemon.db import transaction
+from models import DaemonInstance
+
+if TYPE_CHECKING:
+    from daemon.context import AppContext
+    from daemon.service import Service
+
+log = structlog.get_logger("watchkeeper.leader")
+
+# "WKLD": one lock per database; every instance of the desk on that database competes for it.
+LOCK_KEY = 0x574B4C44
+RETRY_SECONDS = 3.0  # a standby asks again this often: takeover well within 30 s
+CHECK_SECONDS = 5.0  # the leader checks that its lock connection is still alive
+HEARTBEAT_SECONDS = 15.0
+LEADER, STANDBY = "leader", "standby"
+
+
+class LeadershipError(Exception):
+    """This instance must not run (another one holds the database); one line."""
+
+
+class Leadership:
+    """The leader lock of one database: `acquire()` (never blocks), `is_leader`, `release()`."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.backend = "postgresql" if url.startswith("postgresql") else "sqlite"
+        self._engine: Engine | None = None
+        self._conn: Connection | None = None
+        self._file: IO[str] | None = None
+        self._leader = False
+
+    @property
+    def is_leader(self) -> bool:
+        return self._leader
+
+    def acquire(self) -> bool:
+        """Try once to become the leader. On SQLite, raise `LeadershipError` when another
+        instance holds the database; on PostgreSQL, return False (stand by and retry)."""
+        if self._leader:
+            return True
+        if self.backend == "sqlite":
+            self._leader = self._lock_file()
+            return True
+        try:
+            conn = self._connection()
+            got = bool(conn.execute(text("SELECT pg_try_advisory_lock(:k)"),
+                                    {"k": LOCK_KEY}).scalar())
+        except Exception as exc:  # the driver's errors: no database, no leadership
+            log.warning("leader_lock_unavailable", error=_one_line(exc))
+            self._drop_connection()
+            return False
+        self._leader = got
+        return got
+
+    def check(self) -> bool:
+        """Is the lock still ours? On PostgreSQL the lock lives as long as its connection."""
+        if not self._leader or self.backend == "sqlite":
+            return self._leader
+        try:
+            assert self._conn is not None
+            self._conn.execute(text("SELECT 1")).scalar()
+        except Exception as exc:  # the connection died: the server has dropped the lock
+            log.error("leadership_lost", error=_one_line(exc))
+            self._leader = False
+            self._drop_connection()
+        return self._leader
+
+    def release(self) -> None:
+        if self.backend == "sqlite":
+            if self._file is not None:
+                fcntl.flock(self._file, fcntl.LOCK_UN)
+                self._file.close()
+                self._file = None
+        else:
+            if self._leader and self._conn is not None:
+                try:
+                    self._conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": LOCK_KEY})
+                except Exception as exc:  # closing the connection releases it anyway
+                    log.warning("leader_unlock_failed", error=_one_line(exc))
+            self._drop_connection()
+            if self._engine is not None:
+                self._engine.dispose()
+                self._engine = None
+        self._leader = False
+
+    # --- PostgreSQL ----------------------------------------------------------------------
+
+    def _connection(self) -> Connection:
+        if self._conn is None:
+            if self._engine is None:
+                url = self.url
+                if url.startswith("postgresql://"):
+                    url = "postgresql+psycopg://" + url[len("postgresql://"):]
+                # Keepalives: a leader cut off from the database notices within seconds.
+                self._engine = create_engine(
+                    url, poolclass=NullPool, isolation_level="AUTOCOMMIT",
+                    connect_args={"connect_timeout": 10, "keepalives": 1,
+                                  "keepalives_idle": 10, "keepalives_interval": 3,
+                                  "keepalives_count": 3,
+                                  "application_name": "watchkeeper-leader"},
+                )
+            self._conn = self._engine.connect()
+        return self._conn
+
+    def _drop_connection(self) -> None:
+        if self._conn is not None:
+            # An already broken connection has nothing left to close cleanly.
+            with contextlib.suppress(Exception):
+                self._conn.close()
+            self._conn = None
+
+    # --- SQLite --------------------------------------------------------------------------
+
+    def _lock_file(self) -> bool:
+        database = make_url(self.url).database
+        if not database or database == ":memory:":
+            return True
+        path = Path(database).with_name(Path(database).name + ".lock")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle = path.open("a+", encoding="utf-8")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            handle.seek(0)
+            holder = handle.read().strip() or "another process"
+            handle.close()
+            raise LeadershipError(
+                f"another watchkeeper run ({holder}) already uses {database}; SQLite allows "
+                "one daemon: stop it first, or use PostgreSQL for a standby") from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"pid {os.getpid()} on {socket.gethostname()}")
+        handle.flush()
+        self._file = handle
+        return True
+
+
+def _one_line(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {lines[0]}" if lines else type(exc).__name__
+
+
+def mark_role(service: Service, role: str, now: datetime) -> None:
+    """Write this instance's row with its role and a fresh heartbeat (for `status`)."""
+    with transaction(service.sessions) as session:
+        row = session.get(DaemonInstance, service.instance_id)
+        if row is None:
+            row = DaemonInstance(
+                instance_id=service.instance_id, host=socket.gethostname()[:255],
+                pid=os.getpid(), role=role, version=__version__[:32],
+                started_at=now, heartbeat_at=now,
+            )
+            session.add(row)
+        row.role = role
+        row.heartbeat_at = now
+        row.stopped_at = None
+
+
+def _mark_stopped(service: Service, now: datetime) -> None:
+    with transaction(service.sessions) as session:
+        row = session.get(DaemonInstance, service.instance_id)
+        if row is not None:
+            row.stopped_at = now
+            row.heartbeat_at = now
+
+
+def run_with_leadership(ctx: AppContext, service: Service, once: bool) -> int:
+    """Stand by until this instance leads, then run the daemon; exit when the lead is lost.
+
+    Returns the daemon's exit code: 0 after a stop signal, 1 when leadership was lost
+    (a supervisor such as systemd restarts the process, which then stands by), 2 when
+    SQLite is already held by another instance.
+    """
+    leadership = Leadership(ctx.settings.database.url)
+    try:
+        try:
+            leading = leadership.acquire()
+        except LeadershipError as exc:
+            log.error("daemon_refused", reason=str(exc))
+            print(f"watchkeeper: {exc}", flush=True, file=sys.stderr)
+            return 2
+        if not leading and once:
+            print("watchkeeper: another instance leads this database: nothing to do with "
+                  "--once", flush=True, file=sys.stderr)
+            return 1
+        if not leading and not _stand_by(service, leadership):
+            _safely(lambda: _mark_stopped(service, service.clock.now()))
+            return 0
+        mark_role(service, LEADER, service.clock.now())
+        log.info("leadership_acquired", instance=service.instance_id, backend=leadership.backend)
+        if once:
+            return service.run_once()
+        lost = threading.Event()
+        watchdog = threading.Thread(target=_watch, args=(service, leadership, lost),
+                                    name="leader-watchdog", daemon=True)
+        watchdog.start()
+        code = service.run_forever()
+        if lost.is_set():
+            print("watchkeeper: leadership lost: stopped so that another instance can lead",
+                  flush=True, file=sys.stderr)
+            return 1
+        return code
+    finally:
+        leadership.release()
+
+
+def _stand_by(service: Service, leadership: Leadership) -> bool:
+    """Wait as a standby until the lock is ours (True) or a stop signal came (False)."""
+    log.info("standing_by", instance=service.instance_id, retry_s=RETRY_SECONDS)
+    next_beat = 0.0
+    while not service.stop.is_set():
+        if time.monotonic() >= next_beat:
+            _safely(lambda: mark_role(service, STANDBY, service.clock.now()))
+            next_beat = time.monotonic() + HEARTBEAT_SECONDS
+        if service.stop.wait(RETRY_SECONDS):
+            return False
+        if leadership.acquire():
+            return True
+    return False
+
+
+def _watch(service: Service, leadership: Leadership, lost: threading.Event) -> None:
+    while not service.stop.wait(CHECK_SECONDS):
+        if not leadership.check():
+            lost.set()
+            service.stop.set()
+            service.wake.set()
+            return
+
+
+def _safely(fn: Callable[[], object]) -> None:
+    try:
+        fn()
+    except Exception as exc:  # the database may be briefly away; the next beat retries
+        log.warning("heartbeat_failed", error=_one_line(exc))
