@@ -23,6 +23,7 @@ from daemon.outbox import ACK, DELIVERY_FAILURE_ALERT, EXECUTION_STARTED, RESEND
 from daemon.replies import plan_execution_started, plan_replies, reply_subject
 from models import Case, Event, Message, OutboxMail
 from parsers.directory import Directory, load_toml
+from parsers.message import parse_message
 
 # 09:00 UTC: 10:00 in Paris and Brussels.
 T0 = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
@@ -104,14 +105,15 @@ class World:
         self.sessions, self.settings, self.directory = sessions, settings, directory
         self.uid = 0
 
-    def receive(self, parsed: Parsed, *, now: datetime = T0, open_case: bool = True,
-                case_ref: str | None = None, live: bool = True, role: str = "inbox") -> int:
+    def receive(self, parsed: Any, *, now: datetime = T0, open_case: bool = True,
+                case_ref: str | None = None, live: bool = True, role: str = "inbox",
+                raw: bytes = b"x") -> int:
         """Store one message (and its case), run plan_replies; returns the message row id."""
         self.uid += 1
         with transaction(self.sessions) as s:
             message = Message(folder="INBOX" if role == "inbox" else "Sent", uidvalidity=1,
                               uid=self.uid, direction="in", sha256=f"{self.uid:064x}", size=10,
-                              raw=b"x", message_id=parsed.message_id, subject=parsed.subject,
+                              raw=raw, message_id=parsed.message_id, subject=parsed.subject,
                               from_addr=parsed.from_addr, fetched_at=now, internal_date=now,
                               parsed={}, live=live)
             s.add(message)
@@ -465,3 +467,51 @@ def test_official_resend_releases_a_held_case(
     assert ack.recipients == [FR] and ack.key == "WK-2026-00001:ack:2"
     assert world.case("WK-2026-00001").status == "new"
     assert len(world.events("case_released")) == 1
+
+
+# --- messages parsed by the real parser from .eml files in tests/data/replies ---------
+
+DATA = Path(__file__).parent / "data" / "replies"
+
+
+def receive(world: World, name: str) -> None:
+    raw = (DATA / name).read_bytes()
+    world.receive(parse_message(raw, world.directory), raw=raw)
+
+
+def test_parsed_official_request_gets_a_french_urgent_ack(world: World) -> None:
+    """A French urgent preservation request from the official address: one ack in French
+    stating the type, urgency, their reference, two identifiers and the provider."""
+    receive(world, "request-fr-official.eml")
+    [row] = world.outbox()
+    assert row.purpose == ACK and row.recipients == [FR]
+    msg = mail_of(row)
+    assert msg["Subject"] == ("Re: [WK-2026-00001] URGENT - Demande de conservation de données"
+                              " - Réf. SDLC-2026-118")
+    assert msg["In-Reply-To"] == "<sdlc-118@interieur.fr.example>"
+    body = body_of(row)
+    for expected in ("Urgence :               URGENT", "Votre référence :       SDLC-2026-118",
+                     "Identifiants :          2", "Fournisseur de service : Helix Mail GmbH",
+                     "conservation de données stockées"):
+        assert expected in body, expected
+
+
+def test_parsed_request_from_an_officer_copies_the_official_address(world: World) -> None:
+    """From an officer's own address at the partner's domain: ack to the officer, copy to
+    the official address, case flagged."""
+    receive(world, "request-fr-officer.eml")
+    [row] = world.outbox()
+    assert row.recipients == ["j.martin@interieur.fr.example", FR]
+    assert "unverified_sender" in world.case("WK-2026-00001").flags
+
+
+@pytest.mark.parametrize(("name", "reason"), [
+    ("out-of-office.eml", "auto_reply"),
+    ("newsletter.eml", "list_mail"),
+])
+def test_parsed_robot_mail_is_not_answered(world: World, name: str, reason: str) -> None:
+    """Out-of-office and list mail, as parsed, get no mail and one suppression event."""
+    receive(world, name)
+    assert world.outbox() == []
+    assert [e.data["reason"] for e in world.events("ack_suppressed")] == [reason]
+
