@@ -179,8 +179,17 @@ def preservation_period(case: Case, settings: Settings, directory: Directory) ->
 def preservation_expiry(
     case: Case, settings: Settings, directory: Directory, at: datetime
 ) -> datetime:
+    """`at` plus the preservation period in calendar days of the desk's zone: data preserved
+    on 1 March at 10:00 lapses on 30 May at 10:00 local time, summer time or not."""
+    return add_calendar_days(at, preservation_period(case, settings, directory).days,
+                             settings.desk.zone)
+
+
+def add_calendar_days(at: datetime, days: int, zone: ZoneInfo) -> datetime:
+    """`days` calendar days later (earlier when negative) at the same wall-clock time."""
     _require_aware(at)
-    return at.astimezone(UTC) + preservation_period(case, settings, directory)
+    # Arithmetic on an aware datetime in a ZoneInfo zone is wall-clock arithmetic.
+    return (at.astimezone(zone) + timedelta(days=days)).astimezone(UTC)
 
 
 def on_started(case: Case, settings: Settings, directory: Directory, now: datetime) -> None:

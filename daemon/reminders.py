@@ -471,7 +471,7 @@ def send_preservation_warnings(session: Session, settings: Settings, now: dateti
     warn_days = sorted(set(settings.sla.preservation_warn_days))
     if not warn_days:
         return 0
-    horizon = now + timedelta(days=warn_days[-1])
+    horizon = now + timedelta(days=warn_days[-1], hours=1)  # a DST hour either way
     cases = session.scalars(
         select(Case).where(
             *_open_filters(),
@@ -499,7 +499,8 @@ def send_preservation_warnings(session: Session, settings: Settings, now: dateti
             continue
         # Only the tightest threshold passed is sent: a warning overtaken by a later one
         # while the daemon was down is not worth a second mail.
-        passed = [d for d in warn_days if now >= expires - timedelta(days=d)]
+        zone = settings.desk.zone
+        passed = [d for d in warn_days if now >= deadlines.add_calendar_days(expires, -d, zone)]
         if not passed:
             continue
         days = passed[0]

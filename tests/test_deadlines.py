@@ -108,16 +108,17 @@ def test_apply_deadlines_outgoing_and_history() -> None:
 
 
 def test_preservation_period_by_preserving_party() -> None:
-    """Outgoing: the partner's directory period; incoming: our own country's, else default."""
+    """Outgoing: the partner's directory period; incoming: our own country's, else default;
+    counted in calendar days of the desk's zone, so 10:00 stays 10:00 across summer time."""
     started = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
     d = directory()
     out = _case(started, direction="outgoing", request_type="preservation")
     deadlines.on_partner_acknowledged(out, _settings(), d, started)
     assert out.partner_acked_at == started
-    assert out.preservation_expires_at == started + timedelta(days=120)
+    assert out.preservation_expires_at == datetime(2026, 6, 29, 10, 0, tzinfo=PARIS)
     inc = _case(started, request_type="preservation")
     deadlines.on_started(inc, _settings(), d, started)
-    assert inc.preservation_expires_at == started + timedelta(days=90)
+    assert inc.preservation_expires_at == datetime(2026, 5, 30, 10, 0, tzinfo=PARIS)
     other = _case(started, request_type="stored_data")
     deadlines.on_started(other, _settings(), d, started)
     assert other.preservation_expires_at is None
@@ -130,7 +131,7 @@ def test_preservation_period_never_below_sixty_days() -> None:
     started = datetime(2026, 3, 1, tzinfo=UTC)
     case = _case(started, request_type="preservation")
     deadlines.on_started(case, _settings(), Directory((short,)), started)
-    assert case.preservation_expires_at == started + timedelta(days=60)
+    assert case.preservation_expires_at == datetime(2026, 4, 30, 1, 0, tzinfo=PARIS)
 
 
 @pytest.mark.parametrize(("text", "expected"), [

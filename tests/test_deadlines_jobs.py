@@ -222,9 +222,9 @@ def test_outgoing_call_prompts_when_sent_and_when_not_acknowledged(
 
 def test_preservation_warnings_at_14_and_3_days_once_and_moved_by_extension(
         db_url: str, settings: Settings, sessions: sessionmaker[Session]) -> None:
-    """An incoming preservation started on 1 March lapses 90 days later: one warning at 14
-    days, one at 3 days, none repeated after a restart; an extension moves the date and the
-    warnings follow the new date."""
+    """An incoming preservation started on 1 March 10:00 CET lapses 90 days later at 10:00
+    CEST: one warning at 14 days, one at 3 days, none repeated after a restart; an extension
+    moves the date and the warnings follow the new date."""
     store_directory(sessions, datetime(2026, 1, 1, tzinfo=UTC))
     started = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
     ref = open_case(sessions, settings, started - timedelta(hours=3),
@@ -233,7 +233,7 @@ def test_preservation_warnings_at_14_and_3_days_once_and_moved_by_extension(
         case = session.scalars(select(Case).where(Case.reference == ref)).one()
         case.started_at, case.status = started, "started"
         deadlines.on_started(case, settings, load_directory(session), started)
-    expires = started + timedelta(days=90)
+    expires = datetime(2026, 5, 30, 10, 0, tzinfo=PARIS)
     assert get_case(sessions, ref).preservation_expires_at == expires
     clock = ManualClock(started)
     _tick(settings, sessions, clock, expires - timedelta(days=14) - SECOND)
@@ -281,8 +281,11 @@ def test_outgoing_preservation_warns_to_send_mla_and_stops_when_closed(
     update_case(sessions, closed, status="closed", closed_at=acked + timedelta(days=1))
     clock = ManualClock(acked)
     _tick(settings, sessions, clock, acked)
-    assert get_case(sessions, ref).preservation_expires_at == acked + timedelta(days=120)
-    _tick(settings, sessions, clock, acked + timedelta(days=120 - 14))
+    expires = datetime(2026, 6, 2, 11, 0, tzinfo=PARIS)  # 11:00 CET + 120 days
+    assert get_case(sessions, ref).preservation_expires_at == expires
+    _tick(settings, sessions, clock, expires - timedelta(days=14) - SECOND)
+    assert outbox(sessions, "preservation_warning") == []
+    _tick(settings, sessions, clock, expires - timedelta(days=14))
     [warning] = outbox(sessions, "preservation_warning")
     assert ref in warning.key
     assert "Send the MLA request or an extension to FR" in body(warning)
@@ -405,3 +408,20 @@ def test_due_work_starts_the_ping_round_on_its_date_once(
         "sdlc-247@interieur.fr.example"]
     with transaction(sessions) as session:
         assert len(session.scalars(select(PingRound)).all()) == 1
+
+
+def test_preservation_warning_across_dst_fires_at_local_time(
+        settings: Settings, sessions: sessionmaker[Session]) -> None:
+    """Data lapsing Sunday 5 April 10:00 CEST is warned 14 days before at 10:00 CET
+    (09:00 UTC on 22 March), not 14 × 24 hours before (08:00 UTC)."""
+    expires = datetime(2026, 4, 5, 10, 0, tzinfo=PARIS)
+    ref = open_case(sessions, settings, datetime(2026, 1, 10, 9, 0, tzinfo=UTC),
+                    request_type="preservation", status="started",
+                    started_at=datetime(2026, 1, 10, 9, 0, tzinfo=UTC),
+                    preservation_expires_at=expires)
+    clock = ManualClock(expires)
+    _tick(settings, sessions, clock, datetime(2026, 3, 22, 9, 0, tzinfo=UTC) - SECOND)
+    assert outbox(sessions, "preservation_warning") == []
+    _tick(settings, sessions, clock, datetime(2026, 3, 22, 9, 0, tzinfo=UTC))
+    [warning] = outbox(sessions, "preservation_warning")
+    assert ref in warning.key and "Sun 05 Apr 2026 10:00 CEST" in warning.subject
