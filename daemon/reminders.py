@@ -507,7 +507,8 @@ def send_preservation_warnings(session: Session, settings: Settings, now: dateti
         key = f"preservation:{case.reference}:{expires:%Y%m%dT%H%M}:{days}"
         if key in done:
             continue
-        left = max(0, (expires - now).days)
+        # Calendar days in the desk's zone, as the reader counts them.
+        left = max(0, (expires.astimezone(zone).date() - now.astimezone(zone).date()).days)
         context = {
             **_case_context(settings, case),
             "days": days,
