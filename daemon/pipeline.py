@@ -241,9 +241,6 @@ def store(session: Session, w: Work) -> Work:
         internal_date=f.internal_date, fetched_at=w.env.now, live=f.live, parsed={},
     )
     session.add(message)
-    session.flush()
-    audit.record(session, "message_stored", at=w.env.now, actor=ACTOR, message=message,
-                 folder=f.folder, uid=f.uid, size=f.size, live=f.live, truncated=f.truncated)
     if f.truncated:
         log.warning("message_oversized", size=f.size,
                     limit=w.env.settings.imap.max_message_bytes)
@@ -601,10 +598,27 @@ def plan_outgoing(session: Session, w: Work) -> Work:
     return w
 
 
+def mail_commands(session: Session, w: Work) -> Work:
+    """An operator's `#start`, `#close`... lines about a case (daemon/mailcommands.py) are
+    applied and confirmed to the operator; such mail is never threaded as partner mail."""
+    assert w.message is not None
+    if w.fetched.role != "inbox" or w.ours or not w.fetched.live:
+        return w
+    from daemon.mailcommands import apply_mail_commands
+
+    if apply_mail_commands(session, w.env, Incoming(
+        message=w.message, parsed=w.parsed, case=None, opened=False, live=True,
+        folder_role=w.fetched.role, rules=w.rules,
+    )):
+        raise StopPipeline(dataclasses.replace(w, rules=w.fired("mail_commands")))
+    return w
+
+
 STEPS: tuple[tuple[str, Step], ...] = (
     ("parse", parse_step),
     ("recognise_own", recognise_own),
     ("classify", classify),
+    ("mail_commands", mail_commands),
     ("thread", thread),
     ("open_or_update_case", open_or_update_case),
     ("only_live", only_live),
@@ -635,9 +649,19 @@ def run(session: Session, env: Env, fetched: Fetched) -> Work | None:
         work = stop.work
     except Exception as exc:  # poison mail must never stop ingest
         savepoint.rollback()
-        return _quarantine(session, work, step_name, exc)
-    savepoint.commit()
+        work = _quarantine(session, work, step_name, exc)
+    else:
+        savepoint.commit()
+    _record_stored(session, work)
     return work
+
+
+def _record_stored(session: Session, w: Work) -> None:
+    """The audit line for the stored message, written with the rest of its changes."""
+    f = w.fetched
+    audit.record(session, "message_stored", at=w.env.now, actor=ACTOR, message=w.message,
+                 folder=f.folder, uid=f.uid, size=f.size, live=f.live, truncated=f.truncated,
+                 case=w.case)
 
 
 def _quarantine(session: Session, w: Work, step: str, exc: Exception) -> Work:
