@@ -20,12 +20,14 @@ class _Text(HTMLParser):
         self.skip = 0
         self.quote = 0
         self.cells = 0
+        self.size = 0
 
     def _flush(self) -> None:
         line = re.sub(r"[ \t\u00a0]+", " ", "".join(self.current)).strip()
         self.current = []
         self.cells = 0
         prefix = "> " * self.quote
+        self.size += len(line) + 1
         if line or (self.lines and self.lines[-1].strip("> ")):
             self.lines.append(prefix + line if line else prefix.rstrip())
 
@@ -63,11 +65,18 @@ class _Text(HTMLParser):
             self.current.append(data.replace("\n", " ").replace("\r", " "))
 
 
+MAX_TEXT = 100_000  # visible characters collected; the rest of a huge page is not read
+_CHUNK = 65536
+
+
 def html_to_text(html: str) -> str:
-    """The visible text of an HTML document."""
+    """The visible text of an HTML document (its first MAX_TEXT characters)."""
     parser = _Text()
     try:
-        parser.feed(html)
+        for start in range(0, len(html), _CHUNK):
+            parser.feed(html[start : start + _CHUNK])
+            if parser.size > MAX_TEXT:
+                break
         parser.close()
     except (AssertionError, ValueError):
         pass

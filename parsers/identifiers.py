@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import ipaddress
 import re
 from collections.abc import Callable, Iterable
@@ -303,18 +304,22 @@ def extract(
 
     masked = _mask(text, [(h.start, h.end) for h in hits])
     spans = items(text)
+    span_starts = [s for s, _ in spans]
     found = find_dates(masked, month_first=month_first)
+    found_starts = [f.start for f in found]
     best: dict[tuple[str, str], datetime | None] = {}
     order: list[tuple[str, str]] = []
     for h in sorted(hits, key=lambda h: h.start):
         key = (h.type, h.value)
-        item = next(((s, e) for s, e in spans if s <= h.start < e), (h.start, h.end))
+        k = bisect.bisect_right(span_starts, h.start) - 1
+        item = spans[k] if k >= 0 and spans[k][0] <= h.start < spans[k][1] else (h.start, h.end)
         instants = []
-        for f in found:
-            if item[0] <= f.start < item[1]:
-                inst = zone_for(f) if zone_for else f.instant(None)
-                if inst is not None:
-                    instants.append(inst)
+        lo = bisect.bisect_left(found_starts, item[0])
+        hi = bisect.bisect_left(found_starts, item[1])
+        for f in found[lo:hi]:
+            inst = zone_for(f) if zone_for else f.instant(None)
+            if inst is not None:
+                instants.append(inst)
         ts = min(instants) if instants else None
         if key not in best:
             order.append(key)

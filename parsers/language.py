@@ -15,6 +15,8 @@ LANGUAGES = (
     "KOREAN CHINESE MALAY AFRIKAANS"
 ).split()
 MIN_LETTERS = 12
+PARAGRAPH_CHARS = 400  # enough to know a paragraph's language; detection time grows with length
+MAX_CHARS = 2400  # the opening paragraphs decide
 # Addresses, links and numbers carry no language and confuse the detector.
 _NOISE = re.compile(r"\S+@\S+|\b(?:https?|hxxps?|ftp)://\S+|\S*\[\.\]\S*|[\w.-]+\.[a-z]{2,}/\S*|"
                     r"\b[\w-]*\d[\w./:-]*", re.IGNORECASE)  # below this a paragraph says too little about its language
@@ -43,8 +45,13 @@ def detect(text: str) -> str | None:
         return None if _letters(text) < 3 else _detect_one(text)
     weights: dict[str, int] = {}
     first: dict[str, int] = {}
+    budget = MAX_CHARS
     for n, p in enumerate(paragraphs):
-        code = _detect_one(p[:2000])
+        if budget <= 0:
+            break
+        p = p[:PARAGRAPH_CHARS]
+        budget -= len(p)
+        code = _detect_one(p)
         if code is None:
             continue
         weights[code] = weights.get(code, 0) + _letters(p)

@@ -18,7 +18,8 @@ from parsers.result import Identifier, ParsedMessage
 from parsers.timeparse import Found, zone_from_text
 
 _F = re.IGNORECASE | re.UNICODE
-MAX_TEXT = 300_000  # characters of text analysed; the rest of a huge body is bulk
+MAX_TEXT = 50_000  # characters of text analysed; beyond this a body is bulk (logs, lists)
+ASK_TEXT = 20_000  # characters read for what is asked: a request says so near its start
 _CLOSING = re.compile(
     r"^\s*(?:best regards|kind regards|regards|sincerely|yours faithfully|yours sincerely|"
     r"best wishes|many thanks|thank you in advance|cordialement|bien cordialement|"
@@ -191,7 +192,8 @@ def _parse(raw: bytes, directory: Directory | None, case_prefix: str) -> ParsedM
     # Offsets of attachment sections are relative to the attachment text.
     body_sender_spans = [(s.start, s.end) for s in template.find_sections(request_text)
                          if s.key in template.SENDER_KEYS]
-    asking_text = _cut_signature(_remove_spans(request_text, body_sender_spans or sender_spans))
+    asking_text = _cut_signature(
+        _remove_spans(request_text, body_sender_spans or sender_spans))[:ASK_TEXT]
     sig = requests.signals(content.subject, asking_text)
     status = template.checked_option(first.get("request_status", "")) if "request_status" in first else None
     data_section = "\n".join(s.value for s in sections if s.key == "data")
@@ -279,13 +281,13 @@ def _parse(raw: bytes, directory: Directory | None, case_prefix: str) -> ParsedM
         urgency_text = _remove_spans(request_text, [(s.start, s.end) for s in
                                                     template.find_sections(request_text)
                                                     if s.key == "urgency"])
-        urgent = requests.is_urgent(rtype, content.subject, _cut_signature(urgency_text),
+        urgent = requests.is_urgent(rtype, content.subject, _cut_signature(urgency_text)[:ASK_TEXT],
                                     first.get("urgency"))
 
     lang_source = text if content.forwarded_by else own
     if not lang_source.strip():
         lang_source = content.attachment_text
-    lang = language.detect(_label_values_only(lang_source)[:20000])
+    lang = language.detect(_label_values_only(lang_source[:MAX_TEXT])[:4000])
 
     bounced_id, bounce_status = _bounce_facts(d) if kind == "bounce" else (None, None)
     return ParsedMessage(

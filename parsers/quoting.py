@@ -12,7 +12,8 @@ _REPLY_VERBS = (
     r"yazdı|napsal\(a\)|napsal|napísal\(a\)|napísal|a scris|schreef|kirjoitti|skrev|"
     r"έγραψε|írta|rašė|rakstīja|kirjutas|je napisal|napisao|написа|написал\(а\)|написал"
 )
-REPLY_HEADER = re.compile(rf"^.{{0,300}}\b(?:{_REPLY_VERBS})\s*:?\s*$", _FLAGS)
+# The verb ends the line ("wrote:") or precedes the writer's name ("schrieb Desk <a@b>:").
+REPLY_HEADER = re.compile(rf"^.{{0,300}}\b(?:{_REPLY_VERBS})(?:\s*:?|\s.{{0,120}}:)\s*$", _FLAGS)
 _REPLY_START = re.compile(
     r"^\s*(?:on|le|am|el|il|em|w dniu|dne|dňa|în|op|den|on|в|στις|\d)\b", _FLAGS
 )

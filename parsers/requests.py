@@ -19,7 +19,7 @@ PRESERVATION = _rx(
     r"datensicherung", r"\bsicherung", r"\bsichern\b", r"einfrier", r"conservaci[oó]n",
     r"\bconservar\b", r"conservazione", r"\bconservare\b", r"preserva[çc][ãa]o", r"conserva[çc][ãa]o",
     r"\bpreservar\b", r"zabezpieczeni[ae]", r"zabezpieczyć", r"zachowani[ae] danych",
-    r"conservarea", r"păstr", r"muhafaza", r"koruma altına", r"uchovan", r"uchování",
+    r"conservarea", r"conservării", r"conservare[ae]?\b", r"păstr", r"muhafaza", r"koruma altına", r"uchovan", r"uchování",
     r"uchovať", r"zachován", r"išsaugo", r"säilyttä", r"διατήρηση", r"bewaring", r"bevara",
     rf"{_ART}\s*29\b",
 )
