@@ -219,6 +219,10 @@ class Mailbox:
         if todo:
             self._call("STORE", self.client.add_flags, todo, [rb"\Seen"], silent=True)
 
+    def append(self, folder: str, raw: bytes) -> None:
+        """Store a copy of a mail the desk sent (`imap.append_sent`), marked \\Seen."""
+        self._call(f"APPEND {folder}", self.client.append, folder, raw, flags=[rb"\Seen"])
+
     def move(self, uids: Iterable[int], folder: str) -> None:
         """Move processed mail. MOVE when offered; otherwise COPY and flag \\Deleted, never
         EXPUNGE (an EXPUNGE would also remove mail an operator flagged for deletion)."""
