@@ -258,7 +258,9 @@ class _Walk:
         if self.depth >= MAX_DEPTH:
             self.warnings.append("embedded message nested too deep; ignored")
             return
-        self.embedded.append(decode_message(sub, self.depth + 1))
+        decoded = decode_message(sub, self.depth + 1)
+        self.warnings.extend(decoded.warnings)
+        self.embedded.append(decoded)
 
 
 def _best_alternative(children: list[Message]) -> Message:

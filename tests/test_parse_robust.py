@@ -1,0 +1,110 @@
+"""Any bytes give a result: random and mutated MIME never raise, and size stays cheap."""
+
+from __future__ import annotations
+
+import base64
+import time
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from parsers.message import parse_message
+from parsers.result import ParsedMessage
+
+SAMPLES = Path(__file__).resolve().parents[1].parent / "shared" / "samples" / "corpus"
+OWN = Path(__file__).resolve().parent / "data" / "parse"
+SEEDS = [p.read_bytes() for p in sorted(SAMPLES.glob("*.eml")) + sorted(OWN.glob("*.eml"))]
+KINDS = {"request", "reply", "auto_reply", "bounce", "ping_reply", "other"}
+
+
+def _check(result: ParsedMessage) -> None:
+    assert isinstance(result, ParsedMessage)
+    assert result.kind in KINDS
+    assert result.should_acknowledge == (result.kind == "request")
+    for ident in result.identifiers:
+        assert ident.timestamp is None or ident.timestamp.utcoffset() is not None
+    result.to_contract("x.eml")
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.binary(max_size=4096))
+def test_random_bytes_never_raise(raw: bytes) -> None:
+    """Random bytes give a ParsedMessage, never an exception."""
+    _check(parse_message(raw))
+
+
+_MUTATIONS = st.sampled_from(["delete", "insert", "duplicate", "flip", "truncate"])
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.sampled_from(range(len(SEEDS))), st.lists(
+    st.tuples(_MUTATIONS, st.floats(0, 1), st.integers(1, 200), st.binary(min_size=1, max_size=40)),
+    min_size=1, max_size=6))
+def test_mutated_mime_never_raises(seed: int, edits: list[tuple[str, float, int, bytes]]) -> None:
+    """Sample and test mail with bytes deleted, inserted, duplicated or flipped never raise."""
+    data = bytearray(SEEDS[seed])
+    for op, where, length, blob in edits:
+        at = int(where * len(data))
+        if op == "delete":
+            del data[at:at + length]
+        elif op == "insert":
+            data[at:at] = blob
+        elif op == "duplicate":
+            data[at:at] = data[at:at + length]
+        elif op == "flip" and at < len(data):
+            data[at] ^= blob[0]
+        elif op == "truncate":
+            del data[at:]
+    _check(parse_message(bytes(data)))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=300),
+       st.sampled_from(["utf-8", "iso-8859-2", "x-unknown", "utf-16", "iso-2022-jp", ""]),
+       st.sampled_from(["7bit", "8bit", "base64", "quoted-printable", "x-uue"]))
+def test_odd_headers_and_encodings_never_raise(text: str, charset: str, cte: str) -> None:
+    """Unknown charsets and transfer encodings, and arbitrary header text, never raise."""
+    raw = (f"From: {text[:40]}\r\nSubject: =?{charset or 'x'}?B?{text[:20]}?=\r\n"
+           f"Content-Type: text/plain; charset={charset}\r\nContent-Transfer-Encoding: {cte}\r\n"
+           f"Message-ID: <{text[:10]}>\r\nDate: {text[:15]}\r\n\r\n").encode("utf-8", "surrogatepass")
+    _check(parse_message(raw + text.encode("utf-8", "surrogatepass")))
+
+
+def test_hostile_attachments_are_bounded() -> None:
+    """A broken PDF and a fake DOCX are listed with a warning, not read, and do not raise."""
+    raw = (b"From: a@b.example\r\nSubject: files\r\nMIME-Version: 1.0\r\n"
+           b"Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\n"
+           b"See attached.\r\n--b\r\nContent-Type: application/pdf; name=a.pdf\r\n"
+           b"Content-Transfer-Encoding: base64\r\n\r\n" + base64.encodebytes(b"%PDF-1.4 garbage" * 50)
+           + b"--b\r\nContent-Type: application/octet-stream; name=b.docx\r\n"
+           b"Content-Transfer-Encoding: base64\r\n\r\n" + base64.encodebytes(b"PK\x03\x04 not a zip")
+           + b"--b--\r\n")
+    r = parse_message(raw)
+    assert r.error is None
+    assert [a.text_extracted for a in r.attachments] == [False, False]
+    assert len(r.warnings) >= 1
+
+
+def test_two_megabyte_message_parses_under_a_second() -> None:
+    """A 2 MB request with a bulk log attached in the body parses in under a second."""
+    head = (SAMPLES / "001-lu-preservation-en-template.eml").read_bytes()
+    lines = [f"2026-11-0{i % 9 + 1} 0{i % 10}:{i % 60:02d}:00 GET /?id={i} from "
+             f"198.51.100.{i % 250} user{i}@mail.example".encode() for i in range(30000)]
+    raw = (head + b"\r\nLog extract:\r\n" + b"\r\n".join(lines))[:2 * 1024 * 1024]
+    parse_message(head)  # the language models load once per process
+    start = time.perf_counter()
+    r = parse_message(raw)
+    elapsed = time.perf_counter() - start
+    assert r.kind == "request" and r.error is None
+    assert elapsed < 1.0, elapsed
+
+
+def test_deep_nesting_is_cut() -> None:
+    """Messages nested in messages beyond a depth are ignored with a warning."""
+    inner = b"From: a@b.example\r\nSubject: x\r\n\r\nbody\r\n"
+    for n in range(8):
+        inner = (b"From: a@b.example\r\nSubject: level %d\r\nMIME-Version: 1.0\r\n"
+                 b"Content-Type: message/rfc822\r\n\r\n" % n) + inner
+    r = parse_message(inner)
+    assert r.error is None and any("deep" in w for w in r.warnings)
