@@ -124,8 +124,8 @@ def test_refused_import_and_dry_run_change_nothing(tmp_path: Path, db_url: str,
 
 def test_list_show_and_export(tmp_path: Path, db_url: str,
                               sessions: sessionmaker[Session]) -> None:
-    """list shows local time and open/closed; show picks the number for the instant; export
-    reads back to the same directory."""
+    """list shows local time, open/closed and what is to confirm; show picks the number for
+    the instant; export reads back to the same directory."""
     cfg = config(tmp_path, db_url)
     assert run_cli("--config", str(cfg), "directory", "import", str(SAMPLE)).returncode == 0
     listed = run_cli("--config", str(cfg), "directory", "list", "--at", SATURDAY)
@@ -156,20 +156,6 @@ def test_list_show_and_export(tmp_path: Path, db_url: str,
     unknown = run_cli("--config", str(cfg), "directory", "show", "GB")
     assert unknown.returncode == 1 and "no contact point for GB" in unknown.stderr
 
-    with sessions() as s:
-        stored = directory_store.load_directory(s)
-    toml = run_cli("--config", str(cfg), "directory", "export")
-    assert toml.returncode == 0 and load_toml(toml.stdout.encode()) == stored
-    out = tmp_path / "export.csv"
-    csv = run_cli("--config", str(cfg), "directory", "export", "--format", "csv",
-                  "--output", str(out))
-    assert csv.returncode == 0 and load_csv(out.read_bytes()) == stored
-
-
-def test_list_marks_contact_points_to_confirm(tmp_path: Path, db_url: str) -> None:
-    """list --to-confirm shows only contact points unchanged for more than a year."""
-    cfg = config(tmp_path, db_url)
-    assert run_cli("--config", str(cfg), "directory", "import", str(SAMPLE)).returncode == 0
     soon = run_cli("--config", str(cfg), "directory", "list", "--to-confirm")
     assert soon.stdout.strip() == "no contact points to confirm"
     later = run_cli("--config", str(cfg), "directory", "list", "--to-confirm",
@@ -178,3 +164,12 @@ def test_list_marks_contact_points_to_confirm(tmp_path: Path, db_url: str) -> No
     assert len(rows) == 11 and all(r.rstrip().endswith("to confirm") for r in rows)
     bad = run_cli("--config", str(cfg), "directory", "list", "--at", "2099-01-01T00:00")
     assert bad.returncode == 2 and "has no UTC offset" in bad.stderr
+
+    with sessions() as s:
+        stored = directory_store.load_directory(s)
+    toml = run_cli("--config", str(cfg), "directory", "export")
+    assert toml.returncode == 0 and load_toml(toml.stdout.encode()) == stored
+    out = tmp_path / "export.csv"
+    csv = run_cli("--config", str(cfg), "directory", "export", "--format", "csv",
+                  "--output", str(out))
+    assert csv.returncode == 0 and load_csv(out.read_bytes()) == stored
