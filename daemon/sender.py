@@ -10,6 +10,7 @@ most the result of the mail on the wire.
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import ssl
 from dataclasses import dataclass
@@ -21,10 +22,11 @@ import structlog
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from config.settings import Settings, SmtpSettings
+from config.settings import ConfigError, Settings, SmtpSettings
 from daemon import audit
 from daemon.clock import Clock
 from daemon.db import transaction
+from daemon.mailbox import Mailbox, MailboxError
 from daemon.outbox import ACK
 from daemon.replies import alert_delivery_failure
 from models import Case, OutboxMail
@@ -217,9 +219,46 @@ def _record_sent(session: Session, settings: Settings, now: datetime, row: Outbo
         alert_delivery_failure(session, settings, now, row, error, case=case)
 
 
+def copy_to_sent(settings: Settings, mails: list[Claimed]) -> int:
+    """Append a copy of each sent mail to the Sent folder (`imap.append_sent`), so that
+    operators see in their mail client what the desk sent. Best effort: a failure is logged
+    and never changes what was delivered. Returns how many copies were stored."""
+    if not mails:
+        return 0
+    mailbox = Mailbox(settings.imap)
+    stored = 0
+    try:
+        mailbox.connect()
+        folder = settings.imap.sent_folder or mailbox.find_sent()
+        if not folder:
+            log.warning("sent_copy_failed", reason="no Sent folder (set imap.sent_folder)",
+                        keys=[m.key for m in mails])
+            return 0
+        for item in mails:
+            mailbox.append(folder, item.raw)
+            stored += 1
+        log.info("sent_copied", mailbox=folder, count=stored)
+    except (MailboxError, ConfigError) as exc:
+        log.warning("sent_copy_failed", error=str(exc), keys=[m.key for m in mails[stored:]])
+    finally:
+        mailbox.close()
+    return stored
+
+
 async def _deliver_burst(settings: Settings, sessions: sessionmaker[Session], clock: Clock,
                          batch: list[Claimed]) -> tuple[int, bool]:
-    """Send a claimed batch over one connection. Returns (sent, server reachable)."""
+    """Send a claimed batch over one connection, then copy what went to the Sent folder
+    when configured. Returns (sent, server reachable)."""
+    delivered: list[Claimed] = []
+    try:
+        return await _send_burst(settings, sessions, clock, batch, delivered)
+    finally:
+        if settings.imap.append_sent and settings.imap.host and delivered:
+            await asyncio.to_thread(copy_to_sent, settings, delivered)
+
+
+async def _send_burst(settings: Settings, sessions: sessionmaker[Session], clock: Clock,
+                      batch: list[Claimed], delivered: list[Claimed]) -> tuple[int, bool]:
     client = _client(settings)
     try:
         await client.connect()
@@ -246,6 +285,7 @@ async def _deliver_burst(settings: Settings, sessions: sessionmaker[Session], cl
             record(settings, sessions, clock, item, outcome)
             if outcome.result == SENT:
                 sent += 1
+                delivered.append(item)
             if outcome.connection_lost or not client.is_connected:
                 # The rest of the burst waits for its retry, on a fresh connection.
                 lost = Outcome(TEMPORARY, f"connection lost: {outcome.error}",

@@ -44,10 +44,10 @@ class Desk:
         self.url, self.sessions, self.dovecot, self.sink = url, sessions, dovecot, sink
         self.clock = ManualClock(datetime.now(UTC))
 
-    def settings(self, **smtp: Any) -> Settings:
+    def settings(self, imap: dict[str, Any] | None = None, **smtp: Any) -> Settings:
         return Settings(
             imap={"host": "127.0.0.1", "port": self.dovecot.port, "tls": "none",
-                  "username": "desk", "password": "desk-secret"},
+                  "username": "desk", "password": "desk-secret", **(imap or {})},
             smtp={"host": "127.0.0.1", "port": self.sink.port, "tls": "none",
                   "retry_initial_seconds": 30, **smtp},
             desk={"official_address": OFFICIAL, "operators": [OPERATOR],
@@ -56,8 +56,8 @@ class Desk:
             database={"url": self.url},
         )
 
-    def once(self, **smtp: Any) -> None:
-        ctx = AppContext(self.settings(**smtp), self.clock)
+    def once(self, imap: dict[str, Any] | None = None, **smtp: Any) -> None:
+        ctx = AppContext(self.settings(imap, **smtp), self.clock)
         try:
             assert Service(ctx).run_once() == 0
         finally:
@@ -297,3 +297,23 @@ def test_bounce_of_our_ack_is_linked_marked_undelivered_and_alerted(desk: Desk) 
     assert event.case_id == case.id
     desk.once()
     assert len(desk.sink.received) == 2
+
+
+def test_copies_in_the_sent_folder_are_recognised_as_ours_and_open_nothing(desk: Desk) -> None:
+    """imap.append_sent: the ack's copy lands in Sent; the Sent watcher stores it as our own
+    mail in the request's case, opens no case and plans no mail."""
+    request = request_mail(6, sender=FR)
+    desk.dovecot.append(request.as_bytes())
+    desk.once(imap={"append_sent": True})
+    [ack] = desk.sink.handler.wait_for(1)
+    desk.clock.advance(timedelta(minutes=1))
+    desk.once(imap={"append_sent": True})
+    case = desk.case_of(request)
+    assert case is not None
+    with desk.sessions() as s:
+        copy = s.scalar(select(Message).where(Message.folder == "Sent"))
+        assert copy is not None
+        assert f"<{copy.message_id}>" == ack.message["Message-ID"]
+        assert copy.ours and copy.case_id == case.id
+        assert len(s.scalars(select(Case)).all()) == 1
+    assert len(desk.outbox()) == 1 and len(desk.sink.received) == 1

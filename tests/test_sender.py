@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import email
+import email.policy
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -18,7 +20,7 @@ from daemon.db import transaction
 from daemon.outbox import ACK, DELIVERY_FAILURE_ALERT, Draft, enqueue, notify_operators
 from daemon.sender import _send_one, claim_due, deliver_pending, retry_delay
 from models import Case, Event, OutboxMail
-from tests.servers import SinkHandler, SmtpSink
+from tests.servers import Dovecot, SinkHandler, SmtpSink
 
 T0 = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
 OFFICIAL = "poc247@ncc.gov.example"
@@ -352,3 +354,46 @@ def test_operator_alert_without_operators_is_logged_not_dropped_silently(
     assert row is None
     assert [e["event"] for e in logs] == ["operator_alert_unaddressed"]
     assert rows(sessions) == []
+
+
+def test_sent_mail_is_copied_to_the_sent_folder_when_configured(
+    db_url: str, sessions: sessionmaker[Session], smtp_sink: SmtpSink, dovecot: Dovecot,
+) -> None:
+    """imap.append_sent: each delivered mail is appended to Sent, marked seen, same bytes."""
+    settings = make_settings(db_url, smtp_sink).model_copy(update={"imap": Settings(imap={
+        "host": dovecot.host, "port": dovecot.port, "tls": "none", "username": "desk",
+        "password": "desk-secret", "append_sent": True}).imap})
+    plan(sessions, settings, 2)
+    with capture_logs() as logs:
+        assert deliver(settings, sessions, ManualClock(T0)) == 2
+    assert [e["count"] for e in logs if e["event"] == "sent_copied"] == [2]
+    client = dovecot.client()
+    try:
+        client.select_folder("Sent", readonly=True)
+        uids = client.search("ALL")
+        fetched = client.fetch(uids, ["BODY.PEEK[]", "FLAGS"])
+    finally:
+        client.logout()
+    copies = {email.message_from_bytes(d[b"BODY[]"], policy=email.policy.default)["Message-ID"]:
+              d for d in fetched.values()}
+    assert set(copies) == {f"<{r.message_id}>" for r in rows(sessions)}
+    assert all(b"\\Seen" in d[b"FLAGS"] for d in copies.values())
+
+
+def test_a_failing_sent_copy_never_undoes_the_delivery(
+    db_url: str, sessions: sessionmaker[Session], smtp_sink: SmtpSink, dovecot: Dovecot,
+) -> None:
+    """With the IMAP server down the mail is still sent and recorded; the copy is logged lost."""
+    settings = make_settings(db_url, smtp_sink).model_copy(update={"imap": Settings(imap={
+        "host": dovecot.host, "port": dovecot.port, "tls": "none", "username": "desk",
+        "password": "desk-secret", "append_sent": True}).imap})
+    plan(sessions, settings)
+    dovecot.stop()
+    try:
+        with capture_logs() as logs:
+            assert deliver(settings, sessions, ManualClock(T0)) == 1
+    finally:
+        dovecot.restart()
+    assert [r.status for r in rows(sessions)] == ["sent"]
+    assert [e["event"] for e in logs if e["event"].startswith("sent_copy")] == [
+        "sent_copy_failed"]
