@@ -42,7 +42,7 @@ NO_CASE = "no_case"
 OUTGOING_CASE = "outgoing_case"
 
 _REPLY_PREFIX = re.compile(
-    r"^\s*(?:(?:re|aw|sv|vs|r|ref|antw|odp|fw|fwd|tr|wg|rv|enc|res)\s*(?:\[\d+\])?\s*[:：]\s*)+",
+    r"^\s*(?:(?:re|aw|sv|vs|r|antw|odp|fw|fwd|tr|wg|rv|enc|res)\s*(?:\[\d+\])?\s*[:：]\s*)+",
     re.IGNORECASE,
 )
 

@@ -219,6 +219,7 @@ def test_partner_without_a_template_language_gets_english(world: World) -> None:
     ("Fwd: request", "Re: [WK-2026-00042] request"),
     ("", "Re: [WK-2026-00042]"),
     ("Re : Re: URGENT  preservation", "Re: [WK-2026-00042] URGENT preservation"),
+    ("Ref: ABC-12 preservation", "Re: [WK-2026-00042] Ref: ABC-12 preservation"),
 ])
 def test_reply_subject_never_doubles_re_or_the_tag(theirs: str, expected: str) -> None:
     """Their reply prefixes collapse into one "Re:" and our tag appears once."""
