@@ -19,7 +19,7 @@ from daemon.clock import ManualClock
 from daemon.context import AppContext
 from daemon.db import transaction
 from daemon.service import Service
-from models import Case, Message
+from models import Case, Event, Message
 from parsers.directory import load_toml
 from tests.conftest import run_cli
 from tests.servers import Dovecot, ReceivedMail, SmtpSink
@@ -75,15 +75,6 @@ def answer(ping_mail: ReceivedMail, sender: str) -> bytes:
     return msg.as_bytes()
 
 
-def match_stored_replies(sessions: sessionmaker[Session], now: datetime) -> None:
-    """Hand each stored reply carrying a token to record_ping_reply, as the pipeline does."""
-    with transaction(sessions) as s:
-        for message in s.scalars(select(Message).where(Message.folder == "INBOX")):
-            found = ping.TOKEN_PATTERN.search(message.subject or "")
-            if found:
-                ping.record_ping_reply(s, message, found.group(0), now)
-
-
 def test_ping_round_end_to_end(db_url: str, sessions: sessionmaker[Session], dovecot: Dovecot,
                                smtp_sink: SmtpSink, tmp_path: Path) -> None:
     """Pings reach every contact point; half reply through INBOX and are timed; the rest get
@@ -121,11 +112,14 @@ def test_ping_round_end_to_end(db_url: str, sessions: sessionmaker[Session], dov
     }
     dovecot.append_many([answer(m, senders[a]) for a, m in repliers.items()], "INBOX")
     clock.advance(timedelta(hours=2, minutes=30))
-    once(settings, clock)
-    match_stored_replies(sessions, clock.now())
+    once(settings, clock)  # the pipeline matches the replies by their token
 
     with sessions() as s:
         mid = ping.status(s)
+        kinds = s.scalars(select(Message.kind).where(Message.folder == "INBOX")).all()
+        linked = s.scalars(select(Event.message_id).where(Event.kind == "ping_replied")).all()
+    assert kinds == ["ping_reply"] * 6
+    assert len(linked) == 6 and None not in linked
     assert mid is not None and mid.token == token
     assert mid.replied == len(repliers) == 6
     timed = {t.address: t.response for t in mid.targets if t.state == ping.REPLIED}
