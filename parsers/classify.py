@@ -37,12 +37,16 @@ AUTO_SUBJECT = re.compile(
     _F,
 )
 AUTO_BODY = re.compile(
-    r"out of (?:the )?office|i am (?:currently )?(?:away|absent|on leave|out)|i will be (?:away|absent|out)|"
-    r"(?:this is an? |an )?automatic(?:ally generated)? (?:reply|response|acknowledge?ment|message|notification)|"
+    r"out of (?:the )?office|i am (?:currently )?(?:away|absent|on leave|out)|i will be (?:away|"
+    r"absent|out)|"
+    r"(?:this is an? |an )?automatic(?:ally generated)? (?:reply|response|acknowledge?ment|"
+    r"message|notification)|"
     r"this (?:is an? )?auto(?:mated|matic)[- ](?:reply|response|message)|auto-?reply|"
     r"do not reply to this (?:e-?mail|message)|limited access to (?:my )?e-?mail|"
-    r"absent(?:e)? du bureau|je suis absent|je serai absent|réponse automatique|message automatique|"
-    r"nicht (?:im büro|erreichbar)|bin (?:bis|vom) .{0,30}(?:abwesend|nicht erreichbar)|abwesenheitsnotiz|automatische antwort|"
+    r"absent(?:e)? du bureau|je suis absent|je serai absent|réponse automatique|"
+    r"message automatique|"
+    r"nicht (?:im büro|erreichbar)|bin (?:bis|vom) .{0,30}(?:abwesend|nicht erreichbar)|"
+    r"abwesenheitsnotiz|automatische antwort|"
     r"fuera de la oficina|estaré ausente|estoy ausente|respuesta automática|mensaje automático|"
     r"fuori (?:ufficio|sede)|sarò assente|sono assente|risposta automatica|messaggio automatico|"
     r"fora do escritório|estarei ausente|resposta automática|mensagem automática|"
@@ -53,7 +57,8 @@ AUTO_BODY = re.compile(
     r"automaattinen vastaus|olen poissa|lomalla|"
     r"mimo kancelári[eu]|automatická odpoveď|som mimo|mimo kancelář|automatická odpověď|jsem mimo|"
     r"házon kívül|automatikus válasz|buiten kantoor|automatisch antwoord|ben afwezig|"
-    r"frånvarande|automatiskt svar|är ledig|your (?:message|e-?mail) (?:has been|was) (?:received|read)|"
+    r"frånvarande|automatiskt svar|är ledig|your (?:message|e-?mail) (?:has been|"
+    r"was) (?:received|read)|"
     r"has been assigned (?:the )?(?:ticket|reference)",
     _F,
 )
@@ -61,12 +66,21 @@ BOUNCE_SUBJECT = re.compile(
     r"undeliver|undelivered|delivery (?:status notification|failure|has failed|failed|delayed)|"
     r"returned mail|failure notice|mail delivery (?:failed|failure|system)|non[- ]?remis|"
     r"non distribuable|échec de (?:la )?remise|unzustellbar|nicht zustellbar|no se puede entregar|"
-    r"no entregado|non recapitabile|mancato recapito|não entregue|niedostarczon|nu a putut fi livrat|"
+    r"no entregado|non recapitabile|mancato recapito|não entregue|niedostarczon|"
+    r"nu a putut fi livrat|"
     r"iletilemedi|teslim edilemedi|nedoručiteľn|nedoručiteln|toimitus epäonnistui|"
     r"δεν παραδόθηκε|kézbesíthetetlen",
     _F,
 )
-BOUNCE_SENDER = re.compile(r"^(?:mailer-daemon|postmaster|mail-daemon|mailerdaemon|bounce[s]?)@", _F)
+BOUNCE_SENDER = re.compile(
+    r"^(?:mailer-daemon|postmaster|mail-daemon|mailerdaemon|bounce[s]?)@", _F
+)
+
+_FAILURE_TEXT = re.compile(
+    r"qmail-send|could not be delivered|permanent(?:ly)? (?:error|fatal)|"
+    r"delivery to the following recipient|deferred|delayed",
+    _F,
+)
 
 
 def _header(d: Decoded, name: str) -> str:
@@ -79,11 +93,13 @@ def bounce_signals(d: Decoded) -> tuple[str, ...]:
     if d.report_type == "delivery-status" or d.delivery_status.strip():
         fired.append("mime:delivery-status")
     sender = d.headers.from_addr or ""
-    if BOUNCE_SENDER.match(sender) or "mailer-daemon" in (d.headers.from_name or "").lower():
-        if BOUNCE_SUBJECT.search(d.headers.subject) or BOUNCE_SUBJECT.search(d.text[:2000]) or \
-                re.search(r"qmail-send|could not be delivered|permanent(?:ly)? (?:error|fatal)|"
-                          r"delivery to the following recipient|deferred|delayed", d.text[:4000], _F):
-            fired.append("sender:mailer-daemon")
+    daemon = BOUNCE_SENDER.match(sender) or "mailer-daemon" in (d.headers.from_name or "").lower()
+    if daemon and (
+        BOUNCE_SUBJECT.search(d.headers.subject)
+        or BOUNCE_SUBJECT.search(d.text[:2000])
+        or _FAILURE_TEXT.search(d.text[:4000])
+    ):
+        fired.append("sender:mailer-daemon")
     return tuple(fired)
 
 

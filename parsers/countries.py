@@ -120,9 +120,9 @@ def countries_in(text: str) -> list[str]:
     out = []
     for m in rx.finditer(text):
         name = m.group(1)
-        if len(name) <= 5 and "." in name or name.upper() in ("UK", "USA"):
-            if not name.isupper():
-                continue  # "uk", "usa" in running text are not country names
+        short = (len(name) <= 5 and "." in name) or name.upper() in ("UK", "USA")
+        if short and not name.isupper():
+            continue  # "uk", "usa" in running text are not country names
         code = lookup.get(name.casefold())
         if code:
             out.append(code)

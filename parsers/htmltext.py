@@ -6,8 +6,11 @@ import re
 from html.parser import HTMLParser
 
 _BLOCK = frozenset(
-    "p div br tr li ul ol table h1 h2 h3 h4 h5 h6 pre hr section article header footer "
-    "blockquote dt dd address center".split()
+    (
+        "p", "div", "br", "tr", "li", "ul", "ol", "table", "h1", "h2", "h3", "h4", "h5", "h6",
+        "pre", "hr", "section", "article", "header", "footer", "blockquote", "dt", "dd",
+        "address", "center",
+    )
 )
 _SKIP = frozenset(("script", "style", "head", "title", "template", "noscript", "xml"))
 
@@ -44,7 +47,8 @@ class _Text(HTMLParser):
         elif tag in ("td", "th"):
             if self.cells:
                 text = "".join(self.current).rstrip()
-                self.current.append(" " if text.endswith(":") else ": " if self.cells == 1 else " | ")
+                sep = " " if text.endswith(":") else ": " if self.cells == 1 else " | "
+                self.current.append(sep)
             self.cells += 1
 
     def handle_endtag(self, tag: str) -> None:

@@ -19,15 +19,23 @@ _FLAGS = re.IGNORECASE | re.UNICODE
 
 # Generic top-level domains accepted for a bare domain name; every two-letter code is accepted.
 GENERIC_TLDS = frozenset(
-    "com net org info biz gov edu mil int eu asia mobi name pro app dev io xyz online site shop "
-    "store club top live tech cloud email link click space website press news blog art one "
-    "page vip win bid loan work stream tv me cc ws su onion example test invalid local "
-    "localhost arpa cat tel travel museum coop aero jobs icu today life world group global "
-    "digital network services solutions support host porn xxx adult sex bet casino money "
-    "finance bank crypto".split()
+    [
+        "com", "net", "org", "info", "biz", "gov", "edu", "mil", "int", "eu", "asia", "mobi",
+        "name", "pro", "app", "dev", "io", "xyz", "online", "site", "shop", "store", "club",
+        "top", "live", "tech", "cloud", "email", "link", "click", "space", "website", "press",
+        "news", "blog", "art", "one", "page", "vip", "win", "bid", "loan", "work", "stream", "tv",
+        "me", "cc", "ws", "su", "onion", "example", "test", "invalid", "local", "localhost",
+        "arpa", "cat", "tel", "travel", "museum", "coop", "aero", "jobs", "icu", "today", "life",
+        "world", "group", "global", "digital", "network", "services", "solutions", "support",
+        "host", "porn", "xxx", "adult", "sex", "bet", "casino", "money", "finance", "bank",
+        "crypto",
+    ]
 )
-_NOT_TLD = frozenset("pdf doc docx xls xlsx ppt pptx txt zip rar jpg jpeg png gif eml msg "
-                     "html htm php asp aspx exe js css csv xml json".split())
+_NOT_TLD = frozenset([
+    "pdf", "doc", "docx", "xls", "xlsx", "ppt", "pptx", "txt", "zip", "rar", "jpg", "jpeg", "png",
+    "gif", "eml", "msg", "html", "htm", "php", "asp", "aspx", "exe", "js", "css", "csv", "xml",
+    "json",
+])
 
 _URL = re.compile(r"\b(?:https?|ftp|sftp|wss?)://[^\s<>\"'`{}|\\^\[\]]+", _FLAGS)
 _EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]{1,64}@(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+"
@@ -55,20 +63,22 @@ _QUOTED = re.compile(r"[\"“”„«»'‘’‚]\s*(@?[\w.\-]{2,64})\s*[\"“�
 _TOKEN = re.compile(r"@?[\w][\w.\-]{1,63}")
 # Words that follow "account" but are not a user name.
 _STOPWORDS = frozenset(
-    """
-    the a an of on at in to for by with from and or is was has had been used using via which
-    that this these data information holder owner name number id details user users registered
-    de du des la le les un une au aux sur par pour avec dans et ou est été nom utilisé utilisée
-    der die das den dem des ein eine einer am im auf bei mit von zu und oder ist wurde
-    el los las del por con en y o fue usado usada para nombre
-    il lo gli di da con per su e o è stato usato usata nome
-    o os as do da dos das em no na por com e ou foi usado usada nome
-    al pe cu și sau din este fost
-    w na z do i lub jest był była używane nazwa
-    ve ile bir bu adı tarafından
-    na v vo s z a alebo je bol bola
-    ja tai on
-    """.split()
+    [
+        "the", "a", "an", "of", "on", "at", "in", "to", "for", "by", "with", "from", "and", "or",
+        "is", "was", "has", "had", "been", "used", "using", "via", "which", "that", "this",
+        "these", "data", "information", "holder", "owner", "name", "number", "id", "details",
+        "user", "users", "registered", "de", "du", "des", "la", "le", "les", "un", "une", "au",
+        "aux", "sur", "par", "pour", "avec", "dans", "et", "ou", "est", "été", "nom", "utilisé",
+        "utilisée", "der", "die", "das", "den", "dem", "des", "ein", "eine", "einer", "am", "im",
+        "auf", "bei", "mit", "von", "zu", "und", "oder", "ist", "wurde", "el", "los", "las",
+        "del", "por", "con", "en", "y", "o", "fue", "usado", "usada", "para", "nombre", "il",
+        "lo", "gli", "di", "da", "con", "per", "su", "e", "o", "è", "stato", "usato", "usata",
+        "nome", "o", "os", "as", "do", "da", "dos", "das", "em", "no", "na", "por", "com", "e",
+        "ou", "foi", "usado", "usada", "nome", "al", "pe", "cu", "și", "sau", "din", "este",
+        "fost", "w", "na", "z", "do", "i", "lub", "jest", "był", "była", "używane", "nazwa", "ve",
+        "ile", "bir", "bu", "adı", "tarafından", "na", "v", "vo", "s", "z", "a", "alebo", "je",
+        "bol", "bola", "ja", "tai", "on",
+    ]
 )
 # Words that make a line the sender's own contact details rather than the data asked for.
 CONTACT_LINE = re.compile(
@@ -146,7 +156,7 @@ def items(text: str) -> list[tuple[int, int]]:
             and stripped
             and not bullet
             and (indent > start_indent
-                 or (re.match(r"[a-zà-ÿ\d(]", stripped) and not re.search(r"[.:;!?]$", prev)))
+                 or (re.match(r"[a-zà-ÿ(]", stripped) and not re.search(r"[.:;!?]$", prev)))
         )
         if not stripped:
             if start is not None:
@@ -307,19 +317,16 @@ def extract(
     span_starts = [s for s, _ in spans]
     found = find_dates(masked, month_first=month_first)
     found_starts = [f.start for f in found]
+    instants_of = [zone_for(f) if zone_for else f.instant(None) for f in found]
     best: dict[tuple[str, str], datetime | None] = {}
     order: list[tuple[str, str]] = []
     for h in sorted(hits, key=lambda h: h.start):
         key = (h.type, h.value)
         k = bisect.bisect_right(span_starts, h.start) - 1
         item = spans[k] if k >= 0 and spans[k][0] <= h.start < spans[k][1] else (h.start, h.end)
-        instants = []
         lo = bisect.bisect_left(found_starts, item[0])
         hi = bisect.bisect_left(found_starts, item[1])
-        for f in found[lo:hi]:
-            inst = zone_for(f) if zone_for else f.instant(None)
-            if inst is not None:
-                instants.append(inst)
+        instants = [i for i in instants_of[lo:hi] if i is not None]
         ts = min(instants) if instants else None
         if key not in best:
             order.append(key)

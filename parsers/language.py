@@ -7,19 +7,20 @@ from functools import lru_cache
 from typing import Any
 
 # Languages of the parties to the Convention and of the partners that write to the desk.
-LANGUAGES = (
-    "ENGLISH FRENCH GERMAN SPANISH PORTUGUESE ITALIAN ROMANIAN POLISH TURKISH DUTCH SWEDISH "
-    "DANISH BOKMAL NYNORSK FINNISH ESTONIAN LATVIAN LITHUANIAN CZECH SLOVAK SLOVENE CROATIAN "
-    "SERBIAN BOSNIAN HUNGARIAN BULGARIAN GREEK UKRAINIAN RUSSIAN ALBANIAN MACEDONIAN GEORGIAN "
-    "ARMENIAN AZERBAIJANI JAPANESE TAGALOG CATALAN ICELANDIC IRISH HEBREW ARABIC INDONESIAN "
-    "KOREAN CHINESE MALAY AFRIKAANS"
-).split()
-MIN_LETTERS = 12
+LANGUAGES = [
+    "ENGLISH", "FRENCH", "GERMAN", "SPANISH", "PORTUGUESE", "ITALIAN", "ROMANIAN", "POLISH",
+    "TURKISH", "DUTCH", "SWEDISH", "DANISH", "BOKMAL", "NYNORSK", "FINNISH", "ESTONIAN",
+    "LATVIAN", "LITHUANIAN", "CZECH", "SLOVAK", "SLOVENE", "CROATIAN", "SERBIAN", "BOSNIAN",
+    "HUNGARIAN", "BULGARIAN", "GREEK", "UKRAINIAN", "RUSSIAN", "ALBANIAN", "MACEDONIAN",
+    "GEORGIAN", "ARMENIAN", "AZERBAIJANI", "JAPANESE", "TAGALOG", "CATALAN", "ICELANDIC", "IRISH",
+    "HEBREW", "ARABIC", "INDONESIAN", "KOREAN", "CHINESE", "MALAY", "AFRIKAANS",
+]
+MIN_LETTERS = 12  # below this a paragraph says too little about its language
 PARAGRAPH_CHARS = 400  # enough to know a paragraph's language; detection time grows with length
 MAX_CHARS = 2400  # the opening paragraphs decide
 # Addresses, links and numbers carry no language and confuse the detector.
 _NOISE = re.compile(r"\S+@\S+|\b(?:https?|hxxps?|ftp)://\S+|\S*\[\.\]\S*|[\w.-]+\.[a-z]{2,}/\S*|"
-                    r"\b[\w-]*\d[\w./:-]*", re.IGNORECASE)  # below this a paragraph says too little about its language
+                    r"\b[\w-]*\d[\w./:-]*", re.IGNORECASE)
 
 
 @lru_cache(maxsize=1)

@@ -14,7 +14,7 @@ from parsers.countries import countries_in
 from parsers.directory import ContactPoint, Directory
 from parsers.mime import Decoded, parse_bytes
 from parsers.quoting import own_text, split_forward
-from parsers.result import Identifier, ParsedMessage
+from parsers.result import Identifier, ParsedMessage, TemplateFields
 from parsers.timeparse import Found, zone_from_text
 
 _F = re.IGNORECASE | re.UNICODE
@@ -177,25 +177,27 @@ def _parse(raw: bytes, directory: Directory | None, case_prefix: str) -> ParsedM
     sections = template.find_sections(text)
     att_sections = template.find_sections(content.attachment_text[:MAX_TEXT])
     request_text = text
-    if template.is_template(att_sections) and not template.is_template(sections):
-        sections = sections + att_sections
-        request_text = text + "\n\n" + content.attachment_text[:MAX_TEXT]
-    elif content.attachment_text and not requests.signals("", text).any_request:
+    attached_template = template.is_template(att_sections) and not template.is_template(sections)
+    body_asks = requests.signals("", text).any_request
+    if attached_template or (content.attachment_text and not body_asks):
         sections = sections + att_sections
         request_text = text + "\n\n" + content.attachment_text[:MAX_TEXT]
     fields = template.template_fields(sections)
-    first = {}
+    first: dict[str, str] = {}
     for s in sections:
         first.setdefault(s.key, s.value)
 
     sender_spans = [(s.start, s.end) for s in sections if s.key in template.SENDER_KEYS]
     # Offsets of attachment sections are relative to the attachment text.
-    body_sender_spans = [(s.start, s.end) for s in template.find_sections(request_text)
+    request_sections = sections if request_text is text else template.find_sections(request_text)
+    body_sender_spans = [(s.start, s.end) for s in request_sections
                          if s.key in template.SENDER_KEYS]
     asking_text = _cut_signature(
         _remove_spans(request_text, body_sender_spans or sender_spans))[:ASK_TEXT]
     sig = requests.signals(content.subject, asking_text)
-    status = template.checked_option(first.get("request_status", "")) if "request_status" in first else None
+    status = None
+    if "request_status" in first:
+        status = template.checked_option(first["request_status"])
     data_section = "\n".join(s.value for s in sections if s.key == "data")
     data_text = data_section if data_section.strip() else asking_text
 
@@ -226,7 +228,10 @@ def _parse(raw: bytes, directory: Directory | None, case_prefix: str) -> ParsedM
         kind = "ping_reply"
     elif not list_rules:
         ids = identifiers.extract(
-            _without_contacts(data_text, bool(data_section.strip())), exclusions=exclusions, region=country_hint, zone_for=zone_for,
+            _without_contacts(data_text, bool(data_section.strip())),
+            exclusions=exclusions,
+            region=country_hint,
+            zone_for=zone_for,
             month_first=False,
         )
         rtype = requests.request_type(
@@ -256,7 +261,11 @@ def _parse(raw: bytes, directory: Directory | None, case_prefix: str) -> ParsedM
             country = domain_owner.country
     if kind == "request" and country == "US" and ids:
         ids = identifiers.extract(
-            _without_contacts(data_text, bool(data_section.strip())), exclusions=exclusions, region=country, zone_for=zone_for, month_first=True,
+            _without_contacts(data_text, bool(data_section.strip())),
+            exclusions=exclusions,
+            region=country,
+            zone_for=zone_for,
+            month_first=True,
         )
 
     their_ref, previous_ref = None, None
@@ -278,8 +287,7 @@ def _parse(raw: bytes, directory: Directory | None, case_prefix: str) -> ParsedM
 
     urgent = False
     if kind == "request":
-        urgency_text = _remove_spans(request_text, [(s.start, s.end) for s in
-                                                    template.find_sections(request_text)
+        urgency_text = _remove_spans(request_text, [(s.start, s.end) for s in request_sections
                                                     if s.key == "urgency"])
         urgent = requests.is_urgent(rtype, content.subject, _cut_signature(urgency_text)[:ASK_TEXT],
                                     first.get("urgency"))
@@ -349,7 +357,7 @@ def _exclusions(h: object, directory: Directory | None, content: _Content,
     return identifiers.Exclusions(frozenset(emails), frozenset(domains), frozenset(phones))
 
 
-def _stated_country(fields: template.TemplateFields, text: str) -> str | None:
+def _stated_country(fields: TemplateFields, text: str) -> str | None:
     """The country the request gives for its requesting authority."""
     for key in ("requesting_authority", "requesting_authority.organisation",
                 "investigative_authority", "contact"):
@@ -386,7 +394,8 @@ def _references(
     previous_field = references.find_references(first.get("previous_reference", ""), case_tag,
                                                 ping)
     status = first.get("request_status", "")
-    prev_in_status = re.search(r"(?:previous|antérieure|vorherig|anterior|precedente)[^:\n]*:\s*(\S+)",
+    prev_in_status = re.search(
+        r"(?:previous|antérieure|vorherig|anterior|precedente)[^:\n]*:\s*(\S+)",
                                status, _F)
     candidates = (
         [h for h in body if h.labelled and h.new]

@@ -22,7 +22,9 @@ MAX_PARTS = 200  # MIME parts looked at in one message
 DETECT_SAMPLE = 65536  # bytes charset detection looks at
 _ENCODED_WORD = re.compile(r"=\?[^?\s]+\?[bBqQ]\?[^?\s]*\?=")
 _MSGID = re.compile(r"<([^<>\s]+)>")
-_SINGLE_BYTE = re.compile(r"^(?:us-ascii|ascii|iso-8859-\d+|latin-?\d|windows-125\d|cp125\d|koi8-[ru])$")
+_SINGLE_BYTE = re.compile(
+    r"^(?:us-ascii|ascii|iso-8859-\d+|latin-?\d|windows-125\d|cp125\d|koi8-[ru])$"
+)
 
 
 @dataclass(frozen=True)
@@ -220,7 +222,7 @@ class _Walk:
             self.returned = read_headers(sub)
             return
         if part.is_multipart():
-            children = [c for c in part.get_payload() if isinstance(c, Message)]  # type: ignore[union-attr]
+            children = [c for c in part.get_payload() if isinstance(c, Message)]
             if ctype == "multipart/alternative" and children:
                 self.walk(_best_alternative(children))
             else:
@@ -235,9 +237,8 @@ class _Walk:
             text = decode_bytes(_payload(part), part.get_content_charset())
             if ctype == "text/html":
                 self.html.append(html_to_text(text))
-            elif ctype in ("text/plain", "text/enriched") or not filename:
-                if ctype != "text/calendar":
-                    self.plain.append(text)
+            elif ctype != "text/calendar":
+                self.plain.append(text)
             return
         data = _payload(part)
         text, note = extract_text(filename, ctype, data, part.get_content_charset())
@@ -300,7 +301,7 @@ def _filename(part: Message) -> str | None:
 def _status_text(part: Message) -> str:
     payload = part.get_payload()
     if isinstance(payload, list):
-        lines = []
+        lines: list[str] = []
         for block in payload:
             if isinstance(block, Message):
                 lines.extend(f"{k}: {decode_header_value(str(v))}" for k, v in block.raw_items())

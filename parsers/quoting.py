@@ -54,10 +54,24 @@ BOUNCE_COPY = re.compile(
 )
 QUOTE_PREFIX = re.compile(r"^\s*>")
 
-_FROM = r"from|de|von|da|od|van|från|fra|lähettäjä|kimden|от|από|feladó|saatja|nuo|no|sender|expéditeur|remitente|mittente|remetente|nadawca|absender"
-_SENT = r"sent|envoyé|gesendet|inviato|enviado(?: el)?|wysłano|wysłane|verzonden|skickat|sendt|lähetetty|gönderildi|gönderilme tarihi|trimis|odesláno|odoslané|odoslaná|išsiųsta|saadetud|nosūtīts|отправлено|στάλθηκε|elküldve|poslano|poslato|date|datum|fecha|data|päivämäärä|tarih"
-_TO = r"to|à|a|an|para|do|aan|till|til|vastaanottaja|kime|кому|προς|címzett|kam|komu|kellele|kam|cc|kopie|copie|cco|bcc"
-_SUBJECT = r"subject|objet|betreff|oggetto|asunto|assunto|temat|onderwerp|ämne|emne|aihe|konu|subiect|předmět|predmet|tema|тема|θέμα|tárgy|pealkiri|tēma"
+_FROM = (
+    r"from|de|von|da|od|van|från|fra|lähettäjä|kimden|от|από|feladó|saatja|nuo|no|sender|"
+    r"expéditeur|remitente|mittente|remetente|nadawca|absender"
+)
+_SENT = (
+    r"sent|envoyé|gesendet|inviato|enviado(?: el)?|wysłano|wysłane|verzonden|skickat|sendt|"
+    r"lähetetty|gönderildi|gönderilme tarihi|trimis|odesláno|odoslané|odoslaná|išsiųsta|"
+    r"saadetud|nosūtīts|отправлено|στάλθηκε|elküldve|poslano|poslato|date|datum|fecha|data|"
+    r"päivämäärä|tarih"
+)
+_TO = (
+    r"to|à|a|an|para|do|aan|till|til|vastaanottaja|kime|кому|προς|címzett|kam|komu|kellele|"
+    r"kam|cc|kopie|copie|cco|bcc"
+)
+_SUBJECT = (
+    r"subject|objet|betreff|oggetto|asunto|assunto|temat|onderwerp|ämne|emne|aihe|konu|"
+    r"subiect|předmět|predmet|tema|тема|θέμα|tárgy|pealkiri|tēma"
+)
 _HEADER_LINE = re.compile(
     rf"^\s*\**\s*(?P<label>{_FROM}|{_SENT}|{_TO}|{_SUBJECT})\s*\**\s*:\s*\**\s*(?P<value>\S.*)?$",
     _FLAGS,
@@ -123,7 +137,8 @@ def _is_reply_header(lines: list[str], i: int) -> int:
     line = lines[i].strip()
     if len(line) > 300 or not line:
         return 0
-    if REPLY_HEADER.match(line) and (_REPLY_START.match(line) or "@" in line or re.search(r"\d", line)):
+    plausible = _REPLY_START.match(line) or "@" in line or re.search(r"\d", line)
+    if REPLY_HEADER.match(line) and plausible:
         return 1
     if i + 1 < len(lines):
         joined = line + " " + lines[i + 1].strip()
@@ -173,9 +188,8 @@ def split_forward(text: str, *, outlook_blocks: bool = False) -> tuple[str, Forw
     lines = text.split("\n")
     for i, line in enumerate(lines):
         start = None
-        if FORWARD_MARKER.match(line):
-            start = i + 1
-        elif outlook_blocks and (ORIGINAL_SEPARATOR.match(line) or UNDERSCORE_LINE.match(line)):
+        separator = ORIGINAL_SEPARATOR.match(line) or UNDERSCORE_LINE.match(line)
+        if FORWARD_MARKER.match(line) or (outlook_blocks and separator):
             start = i + 1
         elif outlook_blocks and header_block_at(lines, i):
             start = i

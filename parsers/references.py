@@ -12,8 +12,10 @@ _F = re.IGNORECASE | re.UNICODE
 REF_LABEL = (
     r"(?:our |your |their |unser(?:e)? |nuestra |nostro |nossa |nasz(?:a)? |notre )?"
     r"(?:new |neues |neue |nouvelle |nueva |nuova |nova |nowa |nouă |yeni )?"
-    r"(?:ref(?:erence|érence|erenz|erencia|erência|erinta|erința)?\.?(?:\s*(?:no|n°|nr|number|num|numéro))?\.?"
-    r"|case (?:number|no\.?|ref\.?)|file (?:number|no\.?)|numéro de (?:dossier|procédure)|n° de procédure"
+    r"(?:ref(?:erence|érence|erenz|erencia|erência|erinta|erința)?\.?(?:\s*(?:no|n°|nr|number|"
+    r"num|numéro))?\.?"
+    r"|case (?:number|no\.?|ref\.?)|file (?:number|no\.?)|numéro de (?:dossier|procédure)|"
+    r"n° de procédure"
     r"|aktenzeichen|az\.|geschäftszeichen|geschäftszahl|zeichen|gz\.?"
     r"|número de (?:caso|expediente|referencia|proceso|processo)|expediente|nuipc|ipl|proc\.?"
     r"|riferimento|rif\.|numero di (?:pratica|procedimento)|n\. ?pratica|prot\.?"
@@ -26,7 +28,9 @@ REF_LABEL = (
 REF_TOKEN = re.compile(
     r"(?<![\w@/.-])([A-Za-zÀ-ž][\w]*(?:[-/.][\w]+)+|\d+(?:[-/.][\w]+)+)(?![\w@-]|\.\w)", _F
 )
-_LABELLED = re.compile(rf"(?<![\w])(?P<label>{REF_LABEL})(?!\w)\s*[:#.]?\s*(?P<rest>[^\n]{{0,80}})", _F)
+_LABELLED = re.compile(
+    rf"(?<![\w])(?P<label>{REF_LABEL})(?!\w)\s*[:#.]?\s*(?P<rest>[^\n]{{0,80}})", _F
+)
 _NEW = re.compile(r"\b(?:new|neue[sn]?|nouvelle|nueva|nuova|nova|nowa|nouă|yeni)\b", _F)
 _PREVIOUS = re.compile(
     r"(?:previous|earlier|prior|original|antérieure|précédente|initiale|vorherig|früher|"

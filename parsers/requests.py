@@ -8,8 +8,11 @@ from dataclasses import dataclass
 _F = re.IGNORECASE | re.UNICODE
 
 
-def _rx(*alternatives: str) -> re.Pattern[str]:
-    return re.compile("|".join(f"(?:{a})" for a in alternatives), _F)
+def _rx(*alternatives: str, folded: bool = True) -> re.Pattern[str]:
+    """One pattern of alternatives. `folded` patterns are matched against lower-cased text,
+    which is several times faster than case-insensitive matching of long alternations."""
+    return re.compile("|".join(f"(?:{a})" for a in alternatives),
+                      re.UNICODE if folded else _F)
 
 
 _ART = r"(?:art(?:icles?|\.|ikel|ículos?|icolo|icoli|igos?|ykuł|icolul|iculo|\.?)?|§|čl\.|madde)"
@@ -17,9 +20,11 @@ _ART = r"(?:art(?:icles?|\.|ikel|ículos?|icolo|icoli|igos?|ykuł|icolul|iculo|\
 PRESERVATION = _rx(
     r"preserv(?:e|ation|ing|ed)", r"conservation", r"conserver", r"\bconserv(?:é|ée)s?\b",
     r"datensicherung", r"\bsicherung", r"\bsichern\b", r"einfrier", r"conservaci[oó]n",
-    r"\bconservar\b", r"conservazione", r"\bconservare\b", r"preserva[çc][ãa]o", r"conserva[çc][ãa]o",
+    r"\bconservar\b", r"conservazione", r"\bconservare\b", r"preserva[çc][ãa]o",
+    r"conserva[çc][ãa]o",
     r"\bpreservar\b", r"zabezpieczeni[ae]", r"zabezpieczyć", r"zachowani[ae] danych",
-    r"conservarea", r"conservării", r"conservare[ae]?\b", r"păstr", r"muhafaza", r"koruma altına", r"uchovan", r"uchování",
+    r"conservarea", r"conservării", r"conservare[ae]?\b", r"păstr", r"muhafaza", r"koruma altına",
+    r"uchovan", r"uchování",
     r"uchovať", r"zachován", r"išsaugo", r"säilyttä", r"διατήρηση", r"bewaring", r"bevara",
     rf"{_ART}\s*29\b",
 )
@@ -67,9 +72,11 @@ EMERGENCY = _rx(
     r"geisel", r"rehén",
 )
 INFORMATION = _rx(
-    r"would like to know", r"we would like to ask", r"could you (?:please )?(?:tell|inform|confirm|advise|let us know)",
+    r"would like to know", r"we would like to ask",
+    r"could you (?:please )?(?:tell|inform|confirm|advise|let us know)",
     r"please (?:advise|let us know|confirm whether)", r"\bquestion\b", r"\bwhether\b",
-    r"no data to (?:be )?preserv", r"information (?:on|about|regarding) (?:the )?(?:procedure|legislation|law|retention)",
+    r"no data to (?:be )?preserv",
+    r"information (?:on|about|regarding) (?:the )?(?:procedure|legislation|law|retention)",
     r"retention period", r"souhaiterions savoir", r"voudrions savoir", r"\bsavoir si\b",
     r"pas de données à conserver", r"möchten (?:gerne )?wissen", r"keine daten zu sichern",
     r"bitten um auskunft", r"quisiéramos saber", r"quisiera saber", r"nos gustaría saber",
@@ -85,9 +92,11 @@ NO_DATA = _rx(
 )
 # "We ask / request ..." in the network's languages: a request inside a reply thread.
 ASK = _rx(
-    r"\bwe (?:kindly |hereby |would like to |would )?(?:request|ask|need)\b", r"\bplease (?:preserve|extend|disclose|provide|keep|secure)\b",
+    r"\bwe (?:kindly |hereby |would like to |would )?(?:request|ask|need)\b",
+    r"\bplease (?:preserve|extend|disclose|provide|keep|secure)\b",
     r"\brequest(?:ing)? (?:the |an |you to )?(?:extension|preservation|disclosure)",
-    r"\bkindly (?:preserve|extend|disclose|provide)", r"nous (?:vous )?(?:demandons|sollicitons|prions)",
+    r"\bkindly (?:preserve|extend|disclose|provide)",
+    r"nous (?:vous )?(?:demandons|sollicitons|prions)",
     r"(?:veuillez|merci de) (?:conserver|prolonger|communiquer|nous communiquer)",
     r"\bersuchen\b", r"\bbitten\b", r"\bbeantragen\b", r"\bsolicit(?:amos|o|a)\b", r"\bpedimos\b",
     r"\bvimos solicitar\b", r"\bsolicita-se\b", r"\bchiediamo\b", r"\brichiediamo\b",
@@ -101,27 +110,38 @@ URGENT = _rx(
     r"\beilt\b", r"\beilig\b", r"\bsofort\b", r"\bpilne\b", r"\bpilny\b", r"\bpilna\b",
     r"\bacil\b", r"\bacİl\b", r"\bnaliehav[áé]\b", r"\bnaléhavé\b", r"\bsürgős\b",
     r"\bспешно\b", r"\bсрочно\b", r"\bεπείγον\b", r"\bεπείγουσα\b", r"\bkiireellinen\b",
-    r"\bkiireinen\b", r"\bskubus\b", r"\bsteidzam", r"\bbrådskande\b", r"\bspoed\b", r"\bhasteforespørsel\b",
+    r"\bkiireinen\b", r"\bskubus\b", r"\bsteidzam", r"\bbrådskande\b", r"\bspoed\b",
+    r"\bhasteforespørsel\b",
     r"\bASAP\b", r"\bde toute urgence\b", r"\bcon urgencia\b", r"\bcon urgenza\b",
+    folded=False,
 )
 NOT_URGENT = _rx(
     r"\bnot urgent\b", r"\bnon[- ]urgent", r"\bpas urgent", r"\bnicht dringend", r"\bkein eilfall",
     r"\bno (?:es )?urgente\b", r"\bnon (?:è )?urgente\b", r"non riveste carattere d'urgenza",
     r"\bnão (?:é )?urgente\b", r"\bnie (?:jest )?piln", r"\bnu (?:este )?urgent", r"\bacil değil",
     r"\bnie je naliehav", r"\bnení naléhav", r"\bwithout urgency\b", r"\bsans urgence\b",
+    folded=False,
 )
 AFFIRMATIVE = _rx(
     r"^\s*(?:\[\s*x\s*\]\s*)?(?:yes|oui|ja|sí|si|sim|da|tak|evet|áno|ano|kyllä|ναι|igen|jah|"
     r"taip|jā|high|élevée|haute|hoch|alta|alto|wysoka|ridicată|yüksek|urgent|urgente|dringend|"
     r"pilne|acil|immediate|très urgent)\b",
+    folded=False,
 )
 NEGATIVE = _rx(
     r"^\s*(?:\[\s*x\s*\]\s*)?(?:no|non|nein|não|nao|nie|hayır|hayir|ne|nu|ei|όχι|nem|ne|"
     r"normal|normale|standard|low|faible|niedrig|baja|bassa|niska|routine|none|n/a)\b",
+    folded=False,
 )
 STRONG_EMERGENCY = _rx(r"emergency disclosure", r"divulgation d'urgence", r"notfall", r"emergencia",
-                       r"emergenza", r"threat to (?:life|the life)", r"danger de mort", r"lebensgefahr",
-                       r"imminent (?:threat|danger|risk)", r"zagrożeni[ea] życia", r"hayati tehlike")
+                       r"emergenza", r"threat to (?:life|the life)", r"danger de mort",
+                       r"lebensgefahr",
+                       r"imminent (?:threat|danger|risk)", r"zagrożeni[ea] życia",
+                       r"hayati tehlike")
+
+
+_ART29 = re.compile(rf"{_ART}\s*29\b|\b29\s*(?:and|et|und|y|e|i|și|ve|a)\s*30\b", _F)
+_DAYS = re.compile(r"\b\d{2,3}\s*(?:days|jours|tage|días|giorni|dias|dni|zile|gün)", _F)
 
 
 def _count(rx: re.Pattern[str], text: str) -> int:
@@ -147,10 +167,11 @@ class TypeSignals:
     @property
     def any_request(self) -> bool:
         return bool(self.preservation or self.extension or self.traffic or self.stored
-                    or self.emergency >= 2 or self.information or self.disclosure and self.ask)
+                    or self.emergency >= 2 or self.information or (self.disclosure and self.ask))
 
 
 def signals(subject: str, text: str) -> TypeSignals:
+    subject, text = subject.lower(), text.lower()
     both = f"{subject}\n{subject}\n{text}"  # the subject counts twice
     return TypeSignals(
         preservation=_count(PRESERVATION, both),
@@ -162,7 +183,7 @@ def signals(subject: str, text: str) -> TypeSignals:
         information=_count(INFORMATION, both),
         no_data=_count(NO_DATA, text),
         ask=_count(ASK, f"{subject}\n{text}"),
-        art29=bool(re.search(rf"{_ART}\s*29\b|\b29\s*(?:and|et|und|y|e|i|și|ve|a)\s*30\b", both, _F)),
+        art29=bool(re.search(_ART29, both)),
         art30=bool(re.search(rf"{_ART}\s*(?:29\s*\S{{1,4}}\s*)?30\b", both, _F)),
     )
 
@@ -197,9 +218,10 @@ def request_type(
 
 def extension_near(text: str) -> bool:
     """Whether an extension word stands near a preservation word (same sentence)."""
+    text = text.lower()
     for m in EXTENSION.finditer(text):
         window = text[max(0, m.start() - 120): m.end() + 120]
-        if PRESERVATION.search(window) or re.search(r"\b\d{2,3}\s*(?:days|jours|tage|días|giorni|dias|dni|zile|gün)", window, _F):
+        if PRESERVATION.search(window) or _DAYS.search(window):
             return True
     return False
 

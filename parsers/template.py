@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from parsers.result import TemplateFields
 
@@ -20,10 +21,12 @@ LABELS: tuple[tuple[str, str], ...] = (
      r"(?:\bref\b|\bréf\b|reference|référence|referenz|referencia|referência|riferimento|"
      r"case (?:number|no)|file (?:number|no)|numéro de (?:dossier|procédure)|aktenzeichen|\baz\b|"
      r"zeichen|geschäftszahl|número de (?:caso|expediente|processo)|expediente|nuipc|\bipl\b|"
-     r"numero (?:di )?(?:pratica|procedimento|fascicolo)|sygn|numer sprawy|număr(?:ul)? (?:de )?dosar|"
+     r"numero (?:di )?(?:pratica|procedimento|fascicolo)|sygn|numer sprawy|"
+     r"număr(?:ul)? (?:de )?dosar|"
      r"dosya|číslo spisu|spisov|\bčvs\b|č\. ?j|bylos|diaari|αριθμός|kenmerk|referens|case ref)"),
     ("request_status",
-     r"(?:status|statut|stato|estado|\bstav\b|stan wniosku|durum|tipo de solicitud|art des ersuchens)"),
+     r"(?:status|statut|stato|estado|\bstav\b|stan wniosku|durum|tipo de solicitud|"
+     r"art des ersuchens)"),
     ("requested_authority",
      r"(?:requested authority|autorité requise|ersuchte behörde|autoridad requerida|"
      r"autorità (?:richiesta|adita)|autoridade requerida|organ wezwany|autoritatea solicitată|"
@@ -100,7 +103,9 @@ _BY_NUMBER = {1: "date", 2: "reference", 3: "request_status", 4: "requested_auth
               11: "provider", 13: "mla_intention", 14: "urgency", 15: "confidentiality"}
 
 _NUMBERED = re.compile(r"^(?P<indent>\s*)(?P<num>\d{1,2})\s*[.)]\s*(?P<rest>\S.*)$")
-_LABELLED = re.compile(r"^(?P<indent>\s*)(?:[-*•]\s*)?(?P<label>[^:\n]{2,120}?)\s*:\s*(?P<value>.*)$")
+_LABELLED = re.compile(
+    r"^(?P<indent>\s*)(?:[-*•]\s*)?(?P<label>[^:\n]{2,120}?)\s*:\s*(?P<value>.*)$"
+)
 _BULLET = re.compile(r"^\s*(?:[-*•–]|\d{1,2}[.)]\s|[a-z]\)\s)")
 SENDER_KEYS = frozenset(("requesting_authority", "contact", "investigative_authority"))
 
@@ -116,9 +121,12 @@ class Section:
     numbered: bool
 
 
+@lru_cache(maxsize=4096)
 def classify_label(label: str) -> str | None:
     """The template field a label names, or None."""
     label = re.sub(r"\s+", " ", label).strip(" *_\t")
+    if not re.search(r"[^\W\d_]{2}", label):
+        return None  # a label has words; "2026-11-02 07" is a log line's timestamp
     if not label or len(label) > 200 or "@" in label or "://" in label:
         return None
     if re.search(r"\d{1,2}:\d{2}", label):
@@ -129,6 +137,7 @@ def classify_label(label: str) -> str | None:
     return None
 
 
+@lru_cache(maxsize=4096)
 def classify_subfield(label: str) -> str | None:
     label = re.sub(r"\s+", " ", label).strip(" *_\t-")
     if not label or len(label) > 80 or "@" in label:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
@@ -84,10 +84,12 @@ _DATE_PATTERNS = (
     ("ymd", re.compile(r"(?<![\d.])(?P<y>\d{4})[/.](?P<m>\d{1,2})[/.](?P<d>\d{1,2})(?![\d])")),
     ("dmy", re.compile(r"(?<![\d.:/])(?P<a>\d{1,2})\s?[./-]\s?(?P<b>\d{1,2})\s?[./-]\s?"
                        r"(?P<y>\d{4}|\d{2})(?![\d.]\d)(?!\d)")),
-    ("dmonthy", re.compile(rf"(?<![\w])(?P<d>\d{{1,2}})(?:st|nd|rd|th|er|º|°|\.)?\s+(?:de\s+|of\s+)?"
+    ("dmonthy", re.compile(rf"(?<![\w])(?P<d>\d{{1,2}})(?:st|nd|rd|th|er|º|°|\.)?\s+"
+                           rf"(?:de\s+|of\s+)?"
                            rf"(?P<mon>{_MONTH_ALT})\.?,?\s+(?:de\s+|del\s+)?(?P<y>\d{{4}})(?!\d)",
                            _FLAGS)),
-    ("monthdy", re.compile(rf"(?<![\w])(?P<mon>{_MONTH_ALT})\.?\s+(?P<d>\d{{1,2}})(?:st|nd|rd|th)?,?"
+    ("monthdy", re.compile(rf"(?<![\w])(?P<mon>{_MONTH_ALT})\.?\s+(?P<d>\d{{1,2}})"
+                           rf"(?:st|nd|rd|th)?,?"
                            rf"\s+(?P<y>\d{{4}})(?!\d)", _FLAGS)),
 )
 _TIME_RE = re.compile(
@@ -165,7 +167,7 @@ def _zone_of(m: re.Match[str]) -> tzinfo | None:
             if oh > 14 or om > 59:
                 return None
             return _fixed(sign * (oh + om / 60))
-        return timezone.utc
+        return UTC
     if m.group("bare"):
         raw = m.group("bare").replace("−", "-").replace("–", "-").replace(":", "")
         sign = -1 if raw[0] == "-" else 1
@@ -239,7 +241,7 @@ def _zone_after(text: str, pos: int) -> tzinfo | None:
         window = window[: cut.start()]
     z = re.match(r"\s*(Z)(?![\w])", window)
     if z:
-        return timezone.utc
+        return UTC
     return zone_from_text(window)
 
 
@@ -291,7 +293,7 @@ def find_dates(text: str, *, month_first: bool = False) -> list[Found]:
 
 def _zone_of_text(z: str) -> tzinfo | None:
     if z.upper() == "Z":
-        return timezone.utc
+        return UTC
     m = ZONE_RE.match(z)
     return _zone_of(m) if m else None
 

@@ -39,7 +39,8 @@ _MUTATIONS = st.sampled_from(["delete", "insert", "duplicate", "flip", "truncate
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.sampled_from(range(len(SEEDS))), st.lists(
-    st.tuples(_MUTATIONS, st.floats(0, 1), st.integers(1, 200), st.binary(min_size=1, max_size=40)),
+    st.tuples(_MUTATIONS, st.floats(0, 1), st.integers(1, 200),
+              st.binary(min_size=1, max_size=40)),
     min_size=1, max_size=6))
 def test_mutated_mime_never_raises(seed: int, edits: list[tuple[str, float, int, bytes]]) -> None:
     """Sample and test mail with bytes deleted, inserted, duplicated or flipped never raise."""
@@ -67,18 +68,21 @@ def test_odd_headers_and_encodings_never_raise(text: str, charset: str, cte: str
     """Unknown charsets and transfer encodings, and arbitrary header text, never raise."""
     raw = (f"From: {text[:40]}\r\nSubject: =?{charset or 'x'}?B?{text[:20]}?=\r\n"
            f"Content-Type: text/plain; charset={charset}\r\nContent-Transfer-Encoding: {cte}\r\n"
-           f"Message-ID: <{text[:10]}>\r\nDate: {text[:15]}\r\n\r\n").encode("utf-8", "surrogatepass")
+           f"Message-ID: <{text[:10]}>\r\nDate: {text[:15]}\r\n\r\n"
+           ).encode("utf-8", "surrogatepass")
     _check(parse_message(raw + text.encode("utf-8", "surrogatepass")))
 
 
 def test_hostile_attachments_are_bounded() -> None:
     """A broken PDF and a fake DOCX are listed with a warning, not read, and do not raise."""
+    b64 = b"Content-Transfer-Encoding: base64\r\n\r\n"
     raw = (b"From: a@b.example\r\nSubject: files\r\nMIME-Version: 1.0\r\n"
-           b"Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\n"
-           b"See attached.\r\n--b\r\nContent-Type: application/pdf; name=a.pdf\r\n"
-           b"Content-Transfer-Encoding: base64\r\n\r\n" + base64.encodebytes(b"%PDF-1.4 garbage" * 50)
+           b"Content-Type: multipart/mixed; boundary=b\r\n\r\n"
+           b"--b\r\nContent-Type: text/plain\r\n\r\nSee attached.\r\n"
+           b"--b\r\nContent-Type: application/pdf; name=a.pdf\r\n"
+           + b64 + base64.encodebytes(b"%PDF-1.4 garbage" * 50)
            + b"--b\r\nContent-Type: application/octet-stream; name=b.docx\r\n"
-           b"Content-Transfer-Encoding: base64\r\n\r\n" + base64.encodebytes(b"PK\x03\x04 not a zip")
+           + b64 + base64.encodebytes(b"PK\x03\x04 not a zip")
            + b"--b--\r\n")
     r = parse_message(raw)
     assert r.error is None

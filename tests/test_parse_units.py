@@ -162,7 +162,8 @@ def test_bilingual_template_sections() -> None:
 
 @pytest.mark.parametrize(("subject", "text", "expected"), [
     ("Solicitud de conservación de datos", "art. 29", "preservation"),
-    ("Cerere de prelungire a conservării", "prelungirea conservării datelor", "preservation_extension"),
+    ("Cerere de prelungire a conservării", "prelungirea conservării datelor",
+     "preservation_extension"),
     ("Wniosek", "ujawnienie danych o ruchu (art. 30)", "traffic_disclosure"),
     ("Richiesta", "dati dell'abbonato ai sensi dell'art. 31", "stored_data"),
     ("Acil", "hayati tehlike: kaçırılan çocuk", "emergency_disclosure"),

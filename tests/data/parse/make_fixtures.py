@@ -1,3 +1,4 @@
+# ruff: noqa: E501  -- the test mail is kept line for line as a partner would write it
 """Writes the parser's test mail (run once; the .eml files are committed)."""
 
 from __future__ import annotations
@@ -212,34 +213,34 @@ def main() -> None:
 
     # qmail failure notice: our tag only in the copy of our message.
     raw = (
-        "From: MAILER-DAEMON@mx.politie.nl.example\r\nTo: poc247@ncc.gov.example\r\n"
-        "Subject: failure notice\r\nDate: Fri, 27 Nov 2026 10:00:00 +0100\r\n"
-        "Message-ID: <qmail-1@mx.politie.nl.example>\r\n\r\n"
-        "Hi. This is the qmail-send program at mx.politie.nl.example.\r\n"
-        "I'm afraid I wasn't able to deliver your message to the following addresses.\r\n"
-        "This is a permanent error; I've given up. Sorry it didn't work out.\r\n\r\n"
-        "<old-thtc@politie.nl.example>:\r\nSorry, no mailbox here by that name. (#5.1.1)\r\n\r\n"
-        "--- Below this line is a copy of the message.\r\n\r\n"
-        "From: poc247@ncc.gov.example\r\nTo: old-thtc@politie.nl.example\r\n"
-        "Subject: [WK-2026-00090] Acknowledgement\r\n"
-        "Message-ID: <ack-WK-2026-00090@ncc.gov.example>\r\n\r\n"
-        "Your request has been logged as WK-2026-00090.\r\n").encode()
+        b"From: MAILER-DAEMON@mx.politie.nl.example\r\nTo: poc247@ncc.gov.example\r\n"
+        b"Subject: failure notice\r\nDate: Fri, 27 Nov 2026 10:00:00 +0100\r\n"
+        b"Message-ID: <qmail-1@mx.politie.nl.example>\r\n\r\n"
+        b"Hi. This is the qmail-send program at mx.politie.nl.example.\r\n"
+        b"I'm afraid I wasn't able to deliver your message to the following addresses.\r\n"
+        b"This is a permanent error; I've given up. Sorry it didn't work out.\r\n\r\n"
+        b"<old-thtc@politie.nl.example>:\r\nSorry, no mailbox here by that name. (#5.1.1)\r\n\r\n"
+        b"--- Below this line is a copy of the message.\r\n\r\n"
+        b"From: poc247@ncc.gov.example\r\nTo: old-thtc@politie.nl.example\r\n"
+        b"Subject: [WK-2026-00090] Acknowledgement\r\n"
+        b"Message-ID: <ack-WK-2026-00090@ncc.gov.example>\r\n\r\n"
+        b"Your request has been logged as WK-2026-00090.\r\n")
     write("bounce-qmail-failure-notice.eml", raw)
 
     # Delay notification with text/rfc822-headers.
     raw = (
-        "From: Mail Delivery System <MAILER-DAEMON@mx.egm.gov.tr.example>\r\nTo: poc247@ncc.gov.example\r\n"
-        "Subject: Delivery Status Notification (Delay)\r\nDate: Fri, 27 Nov 2026 11:00:00 +0300\r\n"
-        "Message-ID: <dsn-delay@mx.egm.gov.tr.example>\r\nMIME-Version: 1.0\r\n"
-        "Content-Type: multipart/report; report-type=delivery-status; boundary=\"dd\"\r\n\r\n"
-        "--dd\r\nContent-Type: text/plain\r\n\r\nDelivery to the following recipient has been delayed:\r\n\r\n"
-        "     siber247@egm.gov.tr.example\r\n\r\n"
-        "--dd\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx.egm.gov.tr.example\r\n\r\n"
-        "Final-Recipient: rfc822; siber247@egm.gov.tr.example\r\nAction: delayed\r\nStatus: 4.4.7\r\n"
-        "Diagnostic-Code: smtp; 421 try again later\r\n\r\n"
-        "--dd\r\nContent-Type: text/rfc822-headers\r\n\r\nFrom: poc247@ncc.gov.example\r\n"
-        "Subject: [WK-2026-00095] Acknowledgement\r\nMessage-ID: <ack-WK-2026-00095@ncc.gov.example>\r\n\r\n"
-        "--dd--\r\n").encode()
+        b"From: Mail Delivery System <MAILER-DAEMON@mx.egm.gov.tr.example>\r\nTo: poc247@ncc.gov.example\r\n"
+        b"Subject: Delivery Status Notification (Delay)\r\nDate: Fri, 27 Nov 2026 11:00:00 +0300\r\n"
+        b"Message-ID: <dsn-delay@mx.egm.gov.tr.example>\r\nMIME-Version: 1.0\r\n"
+        b"Content-Type: multipart/report; report-type=delivery-status; boundary=\"dd\"\r\n\r\n"
+        b"--dd\r\nContent-Type: text/plain\r\n\r\nDelivery to the following recipient has been delayed:\r\n\r\n"
+        b"     siber247@egm.gov.tr.example\r\n\r\n"
+        b"--dd\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx.egm.gov.tr.example\r\n\r\n"
+        b"Final-Recipient: rfc822; siber247@egm.gov.tr.example\r\nAction: delayed\r\nStatus: 4.4.7\r\n"
+        b"Diagnostic-Code: smtp; 421 try again later\r\n\r\n"
+        b"--dd\r\nContent-Type: text/rfc822-headers\r\n\r\nFrom: poc247@ncc.gov.example\r\n"
+        b"Subject: [WK-2026-00095] Acknowledgement\r\nMessage-ID: <ack-WK-2026-00095@ncc.gov.example>\r\n\r\n"
+        b"--dd--\r\n")
     write("bounce-dsn-delay-headers.eml", raw)
 
     # Read receipt (MDN).
@@ -320,8 +321,8 @@ def main() -> None:
     body = ("Estimados colegas,\n\nSolicitamos la conservación urgente de los datos del usuario "
             "'pagos_rapidos' y de la dirección IP 203.0.113.201 (acceso el 28/11/2026 a las 17:45 CET).\n"
             "Proveedor: Nordvik Forum AB\nReferencia: UCC-2026-4500\n\nAtentamente,\nPolicía Nacional, España\n")
-    raw = ("From: ucc-247@policia.es.example\r\nTo: poc247@ncc.gov.example\r\n".encode()
-           + "Subject: Conservación urgente – UCC-2026-4500\r\n".encode("utf-8")
+    raw = (b"From: ucc-247@policia.es.example\r\nTo: poc247@ncc.gov.example\r\n"
+           + "Subject: Conservación urgente – UCC-2026-4500\r\n".encode()
            + b"Date: Sat, 28 Nov 2026 18:00:00 +0100\r\nMessage-ID: <ucc-4500@policia.es.example>\r\n"
            + b"MIME-Version: 1.0\r\nContent-Type: text/plain\r\nContent-Transfer-Encoding: 8bit\r\n\r\n"
            + body.replace("\n", "\r\n").encode("latin-1"))
