@@ -20,6 +20,7 @@ import email.utils
 import os
 import random
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -111,6 +112,23 @@ def ceiling(dovecot: Dovecot, batch: int) -> float:
     return n / (time.perf_counter() - started)
 
 
+def parser_rate(n: int) -> float:
+    """Messages per second of `parsers.message.parse_message` alone on the same mail."""
+    from parsers.directory import ContactPoint, Directory
+    from parsers.message import parse_message
+
+    rng = random.Random(20261128)
+    raws = [make_mail(i, rng) for i in range(n)]
+    directory = Directory(tuple(
+        ContactPoint(country=c, authority=c, role="primary", emails=emails, timezone="UTC")
+        for c, emails in PARTNERS.items()
+    ))
+    started = time.perf_counter()
+    for raw in raws:
+        parse_message(raw, directory, case_prefix="WK")
+    return n / (time.perf_counter() - started)
+
+
 def run_once(url: str, dovecot: Dovecot, sink: SmtpSink, work: Path, batch: int,
              n: int) -> tuple[float, float]:
     """(messages per second, peak RSS in MB) of one `watchkeeper run --once` process."""
@@ -145,11 +163,53 @@ def run_once(url: str, dovecot: Dovecot, sink: SmtpSink, work: Path, batch: int,
 
 
 
+def idle_latency(sink: SmtpSink, work: Path, n: int) -> list[float]:
+    """Seconds from APPEND to a committed case, for `n` requests, with the daemon in IDLE."""
+    from sqlalchemy import select
+
+    from models import Message
+    from tests.test_ingest_support import daemon_process, request_mail, wait_until
+
+    url = f"sqlite:///{work / 'idle.db'}"
+    upgrade(url)
+    engine = make_engine(url)
+    sessions = session_factory(engine)
+    seed_directory(sessions)
+    delays: list[float] = []
+    with running_dovecot() as dovecot:
+        config = write_config(work, imap_port=dovecot.port, smtp_port=sink.port, db_url=url,
+                              poll_seconds=600)
+        log = work / "idle.log"
+        proc = daemon_process(config, log=log)
+        try:
+            wait_until(lambda: b"daemon_started" in log.read_bytes(), 30, "daemon start")
+            time.sleep(1.0)
+            for i in range(n):
+                mail = request_mail(5000 + i)
+                mid = mail["Message-ID"].strip("<>")
+
+                def has_case(mid: str = mid) -> bool:
+                    with sessions() as s:
+                        found = s.scalar(select(Message.case_id).where(Message.message_id == mid))
+                        return found is not None
+
+                dovecot.append(mail.as_bytes())
+                delays.append(wait_until(has_case, 60, "case committed"))
+                time.sleep(0.2)
+        finally:
+            proc.terminate()
+            proc.wait(timeout=15)
+    engine.dispose()
+    return delays
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=2000, help="messages to seed")
     parser.add_argument("--batch", type=int, default=50, help="imap.batch_size")
     parser.add_argument("--no-pg", action="store_true", help="skip PostgreSQL")
+    parser.add_argument("--idle", type=int, default=20,
+                        help="requests appended one by one to time IDLE (0: skip)")
     args = parser.parse_args(argv)
 
     work = Path(tempfile.mkdtemp(prefix="wk-bench-"))
@@ -163,6 +223,8 @@ def main(argv: list[str] | None = None) -> int:
                   f"in {time.perf_counter() - t:.1f} s")
             top = max(ceiling(dovecot, args.batch) for _ in range(2))
             print(f"ceiling (imapclient + stdlib parse, no DB): {top:8.1f} msg/s")
+            alone = parser_rate(min(args.n, 200))
+            print(f"parse_message alone (no IMAP, no DB):       {alone:8.1f} msg/s")
             (work / "sqlite").mkdir()
             rate, rss = run_once(f"sqlite:///{work / 'sqlite' / 'wk.db'}", dovecot, sink,
                                  work / "sqlite", args.batch, args.n)
@@ -177,6 +239,12 @@ def main(argv: list[str] | None = None) -> int:
                           f"peak RSS {rss:.0f} MB")
                 finally:
                     drop_pg_database(url)
+        if args.idle:
+            (work / "idle").mkdir()
+            delays = sorted(idle_latency(sink, work / "idle", args.idle))
+            print(f"IDLE, append to committed case over {len(delays)} mails: "
+                  f"median {statistics.median(delays):.2f} s, "
+                  f"max {delays[-1]:.2f} s")
     finally:
         sink.stop()
         shutil.rmtree(work, ignore_errors=True)
