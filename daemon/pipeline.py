@@ -293,18 +293,20 @@ def classify(session: Session, w: Work) -> Work:
     sender = _get(parsed, "from_addr")
     verified = bool(_get(parsed, "sender_verified"))
     rules, flags = w.rules, w.flags
+    if w.fetched.truncated:
+        rules, flags = w.fired("oversized"), w.flagged("oversized_message")
     if w.fetched.role == "sent" or w.ours:
-        return dataclasses.replace(w, sender_verified=True)
+        return dataclasses.replace(w, sender_verified=True, rules=rules, flags=flags)
     in_directory = bool(sender) and w.env.directory.owner_of(sender) is not None
     if in_directory:
-        rules = w.fired("sender_in_directory")
+        rules = (*rules, "sender_in_directory")
         results = header_values(w.fetched.raw, "Authentication-Results")
         if results and authentication_failed(
             results, sender, w.env.settings.desk.trusted_authserv_id
         ):
             verified = False
             rules = (*rules, "authentication_failed")
-            flags = w.flagged("spoofing_suspected")
+            flags = (*flags, "spoofing_suspected")
     if not verified:
         flags = flags + tuple(f for f in ("unverified_sender",) if f not in flags)
     return dataclasses.replace(w, sender_verified=verified, rules=rules, flags=flags)
@@ -399,7 +401,7 @@ def _update_case(session: Session, w: Work) -> Work:
             and same_counterpart(w.env.directory, message.from_addr, case.counterpart_address):
         _partner_acknowledged(case, w)
         changed["partner_acked_at"] = w.at.isoformat()
-    flags = tuple(f for f in w.flags if f == "spoofing_suspected")
+    flags = tuple(f for f in w.flags if f in ("spoofing_suspected", "oversized_message"))
     if flags:
         _add_flags(case, flags)
     audit.record(session, "message_threaded", at=w.env.now, actor=ACTOR, case=case,

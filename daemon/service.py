@@ -18,6 +18,7 @@ from types import FrameType, ModuleType
 from typing import Any
 
 import structlog
+from sqlalchemy.exc import SQLAlchemyError
 
 from config.settings import Settings
 from daemon import __version__, jobs, sender
@@ -195,6 +196,10 @@ class Service:
         except MailboxError as exc:
             log.error("imap_failed", error=str(exc))
             print(f"watchkeeper: {exc}", file=sys.stderr, flush=True)
+            return 1
+        except SQLAlchemyError as exc:
+            log.error("database_failed", error=_one_line(exc))
+            print(f"watchkeeper: database: {_one_line(exc)}", file=sys.stderr, flush=True)
             return 1
         finally:
             mailbox.close()

@@ -369,6 +369,9 @@ def test_oversized_message_recorded_from_headers(desk: Desk) -> None:
     assert big.raw is not None and len(big.raw) < 10_000 and b"Subject:" in big.raw
     assert any(e["event"] == "message_oversized" for e in logs)
     assert desk.case_of(after) is not None
+    with desk.sessions() as s:
+        case = s.get(Case, big.case_id) if big.case_id is not None else None
+    assert case is not None and "oversized_message" in case.flags
 
 
 
@@ -388,3 +391,23 @@ def test_flags_and_moves_only_after_commit(desk: Desk) -> None:
         client.logout()
     desk.once(mark_seen=True, processed_folder="Trash")
     assert len(desk.messages()) == 3 and len(desk.cases()) == 3
+
+
+def test_extension_links_previous_case(desk: Desk) -> None:
+    """An extension naming an earlier request's reference opens a case linked to that case."""
+    first = request_mail(10, sender=PARTNERS["DE"][0], subject="Preservation request", body=(
+        "Under Article 29 please preserve the data of account a@mail.example held by "
+        "Example Mail Ltd.\n\nOur reference: BKA-CC-2026-1120\n"))
+    extension = request_mail(11, sender=PARTNERS["DE"][0],
+                             subject="Preservation extension request", body=(
+        "Request status: extension\nPrevious reference: BKA-CC-2026-1120\n"
+        "Reference: BKA-CC-2026-1577\n\nPlease extend the preservation of account "
+        "a@mail.example (Article 29).\n"))
+    desk.dovecot.append_many([first.as_bytes(), extension.as_bytes()])
+    desk.once()
+    original, later = desk.case_of(first), desk.case_of(extension)
+    assert original is not None and later is not None and original.id != later.id
+    assert original.their_reference == "BKA-CC-2026-1120"
+    assert (later.request_type, later.previous_reference) == (
+        "preservation_extension", "BKA-CC-2026-1120")
+    assert later.previous_case_id == original.id
