@@ -58,7 +58,7 @@ AUTO_BODY = re.compile(
     r"mimo kancelári[eu]|automatická odpoveď|som mimo|mimo kancelář|automatická odpověď|jsem mimo|"
     r"házon kívül|automatikus válasz|buiten kantoor|automatisch antwoord|ben afwezig|"
     r"frånvarande|automatiskt svar|är ledig|your (?:message|e-?mail) (?:has been|"
-    r"was) (?:received|read)|"
+    r"was) read|"
     r"has been assigned (?:the )?(?:ticket|reference)",
     _F,
 )

@@ -47,6 +47,12 @@ _IPV6 = re.compile(r"(?<![\w:.])\[?((?:[0-9a-f]{0,4}:){2,7}[0-9a-f]{0,4}"
 _DOMAIN = re.compile(r"(?<![\w@.\-/])((?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+"
                      r"[a-z]{2,24})\.?(?![\w@\-]|\.\w)", _FLAGS)
 _PHONE = re.compile(r"(?<![\w+])(\+|00)\s?\d[\d\s().\-/]{5,22}\d(?!\d)")
+_LOCAL_PHONE = re.compile(
+    r"\b(?:phone|telephone|téléphone|telefon\w*|teléfono|telefone|telefono|tel\.?|numéro|"
+    r"número|numero|numer|numara|mobile|portable|handy|móvil|cellulare|gsm|cell)\b"
+    r"[^\d\n+]{0,30}?(?<![\d+])(\(?0[\d\s().\-/]{6,16}\d)(?!\d)",
+    _FLAGS,
+)
 _HANDLE = re.compile(r"(?<![\w.@/])@([a-z0-9_](?:[a-z0-9_.]{0,28}[a-z0-9_])?)(?![\w@])", _FLAGS)
 
 # Words that introduce an account or user name, in the network's languages.
@@ -244,6 +250,8 @@ def _handle_like(token: str, *, strict: bool) -> bool:
     if re.fullmatch(r"\d{5,20}", t):
         return True  # numeric account ID
     if strict:
+        if len(t) < 4:
+            return False  # "e.g", "n.1": abbreviations, not user names
         if not re.search(r"[^\W\d_]", t):
             return False  # digits alone, after a free word, are a number or a year
         return bool(re.search(r"[_\d]", t) or re.search(r"[a-z]\.[a-z]", t, re.IGNORECASE))
@@ -310,6 +318,14 @@ def extract(
         taken.append((m.start(), m.end()))
         if number not in exclusions.phones:
             hits.append(_Hit("phone", number, m.start(), m.end()))
+    if region:
+        for m in _LOCAL_PHONE.finditer(_mask(text, taken)):
+            number = e164(m.group(1), region)
+            if number is None:
+                continue
+            taken.append((m.start(1), m.end(1)))
+            if number not in exclusions.phones:
+                hits.append(_Hit("phone", number, m.start(1), m.end(1)))
     hits.extend(_accounts(_mask(text, taken), taken))
 
     masked = _mask(text, [(h.start, h.end) for h in hits])

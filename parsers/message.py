@@ -12,13 +12,14 @@ import phonenumbers
 from parsers import classify, identifiers, language, provider, references, requests, template
 from parsers.countries import countries_in
 from parsers.directory import ContactPoint, Directory
-from parsers.mime import Decoded, parse_bytes
+from parsers.mime import Decoded, Headers, parse_bytes
 from parsers.quoting import own_text, split_forward
 from parsers.result import Identifier, ParsedMessage, TemplateFields
 from parsers.timeparse import Found, zone_from_text
 
 _F = re.IGNORECASE | re.UNICODE
 MAX_TEXT = 50_000  # characters of text analysed; beyond this a body is bulk (logs, lists)
+COVER_NOTE = 800  # own text shorter than this around an attached message just passes it on
 ASK_TEXT = 20_000  # characters read for what is asked: a request says so near its start
 _CLOSING = re.compile(
     r"^\s*(?:best regards|kind regards|regards|sincerely|yours faithfully|yours sincerely|"
@@ -78,8 +79,9 @@ def _content(d: Decoded, own: str, bounce: bool) -> _Content:
         if inline is not None and inline.body.strip():
             return _Content(own_text(inline.body), inline.subject or h.subject, h.from_addr,
                             attach, d)
+        cover_note = fwd_subject or len(own) < COVER_NOTE
         for sub in d.embedded:
-            if sub.report_type or not (sub.text.strip() or sub.attachments):
+            if not cover_note or sub.report_type or not (sub.text.strip() or sub.attachments):
                 continue
             inner = _content(sub, own_text(sub.text), False)
             return _Content(inner.text, sub.headers.subject or h.subject, h.from_addr,
@@ -335,11 +337,9 @@ def _parse(raw: bytes, directory: Directory | None, case_prefix: str) -> ParsedM
     )
 
 
-def _exclusions(h: object, directory: Directory | None, content: _Content,
+def _exclusions(h: Headers, directory: Directory | None, content: _Content,
                 sections: list[template.Section]) -> identifiers.Exclusions:
-    from parsers.mime import Headers
-
-    assert isinstance(h, Headers)
+    """The sender's, our and every directory address and phone: never the subject."""
     emails = {a for a in (h.from_addr, h.reply_to, *h.to_addrs, *h.cc_addrs) if a}
     inner = content.decoded.headers
     emails.update(a for a in (inner.from_addr, inner.reply_to, *inner.to_addrs) if a)

@@ -195,3 +195,17 @@ def test_without_directory_nothing_is_verified() -> None:
     """Without a directory no sender is verified and the country comes from the request."""
     r = parse_message((DATA / "pl-preservation-template-urgent.eml").read_bytes())
     assert r.sender_verified is False and r.country == "PL"
+
+
+def test_attached_message_in_a_long_reply_is_not_the_content() -> None:
+    """A reply with its own long text that attaches an earlier message stays a reply about
+    its own text; only a forward or a short cover note hands over to the attached message."""
+    inner = (b"From: a@police.example\r\nSubject: Preservation request X-2026-111\r\n\r\n"
+             b"We request the preservation of data of IP 192.0.2.9 (art. 29).\r\n")
+    own = ("Thank you for the update on the case. " * 30).encode()
+    raw = (b"From: b@police.example\r\nSubject: Re: [WK-2026-00005] Acknowledgement\r\n"
+           b"In-Reply-To: <ack-WK-2026-00005@ncc.gov.example>\r\nMIME-Version: 1.0\r\n"
+           b"Content-Type: multipart/mixed; boundary=z\r\n\r\n--z\r\nContent-Type: text/plain\r\n\r\n"
+           + own + b"\r\n--z\r\nContent-Type: message/rfc822\r\n\r\n" + inner + b"--z--\r\n")
+    r = parse_message(raw)
+    assert r.kind == "reply" and r.case_ref == "WK-2026-00005" and r.forwarded_by is None

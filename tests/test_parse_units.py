@@ -227,3 +227,15 @@ def test_charsets() -> None:
 def test_language(text: str, code: str) -> None:
     """The language detector names the language of a sentence."""
     assert language.detect(text) == code
+
+
+def test_national_phone_number_after_a_phone_word() -> None:
+    """A number written nationally after "téléphone", "Telefon", ... is read in the sender's
+    country and given in E.164."""
+    got = identifiers.extract("- numéro de téléphone 06 12 34 56 78", region="FR")
+    assert [(i.type, i.value) for i in got] == [("phone", "+33612345678")]
+
+
+def test_abbreviations_are_not_accounts() -> None:
+    """"account, e.g. ..." names no user."""
+    assert identifiers.extract("the account, e.g. of the victim") == ()
