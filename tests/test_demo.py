@@ -1,0 +1,45 @@
+"""`watchkeeper demo`: the real daemon plays a scripted day on embedded servers, by itself."""
+
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+
+from tests.conftest import run_cli
+
+
+def test_demo_plays_the_day_and_prints_the_summary(tmp_path: Path) -> None:
+    """The demo needs no configuration, ends by itself within a minute with exit 0, and its
+    summary shows the cases, the acks, what was suppressed and why, the call prompt with
+    the after-hours number, and the digest; a configured database is never touched."""
+    untouched = tmp_path / "production.db"
+    started = time.monotonic()
+    result = run_cli("demo", env={"WATCHKEEPER_DATABASE__URL": f"sqlite:///{untouched}"},
+                     cwd=tmp_path, timeout=60)
+    elapsed = time.monotonic() - started
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    assert elapsed < 60
+    assert not untouched.exists()
+    out = result.stdout
+    summary = out[out.index("SUMMARY OF THE DAY"):]
+    assert "Cases opened: 4" in summary
+    assert re.search(r"WK-\d{4}-00001 +LU +preservation +status started", summary)
+    assert re.search(r"WK-\d{4}-00002 .*flags: unverified_sender", summary)
+    assert re.search(r"WK-\d{4}-00003 +DE +preservation_extension", summary)
+    assert re.search(r"WK-\d{4}-00004 +JP +emergency_disclosure +URGENT", summary)
+    assert "Acknowledgements sent: 4" in summary
+    assert "k.wagner@bka.de.example: auto_reply" in summary
+    assert "snt-247@police.lu.example: threaded into WK-" in summary
+    assert "#start: done (status started)" in summary
+    assert "Execution started sent to snt-247@police.lu.example" in summary
+    # 16:15 in Brussels is 00:15 in Tokyo: outside office hours, so the after-hours number.
+    assert re.search(r"CALL JP about WK-\d{4}-00004 now: \+81 90-1234-0001 "
+                     r"\(after-hours number; 00:15 in Tokyo", summary)
+    assert "Daily digest 2026-03-11: 4 open" in summary
+    assert "Demo finished in" in out
+    # The log shows the day as it happens, one line per event.
+    for event in ("case_opened", "ack_queued", "ack_suppressed", "mail_sent", "call_prompted",
+                  "digest_planned"):
+        assert event in result.stderr, event
+    assert "Traceback" not in result.stderr
