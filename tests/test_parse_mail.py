@@ -206,6 +206,7 @@ def test_attached_message_in_a_long_reply_is_not_the_content() -> None:
     raw = (b"From: b@police.example\r\nSubject: Re: [WK-2026-00005] Acknowledgement\r\n"
            b"In-Reply-To: <ack-WK-2026-00005@ncc.gov.example>\r\nMIME-Version: 1.0\r\n"
            b"Content-Type: multipart/mixed; boundary=z\r\n\r\n"
-           b"--z\r\nContent-Type: text/plain\r\n\r\n" + own + b"\r\n--z\r\nContent-Type: message/rfc822\r\n\r\n" + inner + b"--z--\r\n")
+           b"--z\r\nContent-Type: text/plain\r\n\r\n" + own
+           + b"\r\n--z\r\nContent-Type: message/rfc822\r\n\r\n" + inner + b"--z--\r\n")
     r = parse_message(raw)
     assert r.kind == "reply" and r.case_ref == "WK-2026-00005" and r.forwarded_by is None
