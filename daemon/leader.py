@@ -39,7 +39,7 @@ log = structlog.get_logger("watchkeeper.leader")
 # "WKLD": one lock per database; every instance of the desk on that database competes for it.
 LOCK_KEY = 0x574B4C44
 RETRY_SECONDS = 3.0  # a standby asks again this often: takeover well within 30 s
-CHECK_SECONDS = 5.0  # the leader checks that its lock connection is still alive
+CHECK_SECONDS = 2.0  # the leader checks that its lock connection is still alive
 HEARTBEAT_SECONDS = 15.0
 LEADER, STANDBY = "leader", "standby"
 

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from daemon.db import make_engine, session_factory, upgrade
@@ -154,3 +154,35 @@ def _pid_of(sessions: sessionmaker[Session], role: str) -> int:
 def _role_of(sessions: sessionmaker[Session], pid: int) -> str | None:
     with sessions() as session:
         return session.scalar(select(DaemonInstance.role).where(DaemonInstance.pid == pid))
+
+
+def test_leader_losing_its_lock_connection_steps_down(
+    tmp_path: Path, pg_url: str, pg_sessions: sessionmaker[Session], dovecot: Dovecot,
+    smtp_sink: SmtpSink,
+) -> None:
+    """When the leader's lock connection is cut, it stops with exit 1 and one line, and the
+    standby leads."""
+    config = write_config(tmp_path, imap_port=dovecot.port, smtp_port=smtp_sink.port,
+                          db_url=pg_url, poll_seconds=1)
+    first = daemon_process(config, log=tmp_path / "first.log")
+    second: subprocess.Popen[bytes] | None = None
+    try:
+        wait_until(lambda: _roles(pg_sessions) == ["leader"], 40, "the first daemon leads")
+        second = daemon_process(config, log=tmp_path / "second.log")
+        wait_until(lambda: _roles(pg_sessions) == ["leader", "standby"], 40, "a standby")
+        with pg_sessions.begin() as session:
+            cut = session.scalar(text(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "WHERE application_name = 'watchkeeper-leader' AND datname = current_database()"
+                " AND pid IN (SELECT pid FROM pg_locks WHERE locktype = 'advisory' "
+                "AND granted)"))
+        assert cut == 1
+        assert first.wait(timeout=20) == 1
+        assert "leadership lost" in (tmp_path / "first.log").read_text()
+        wait_until(lambda: _role_of(pg_sessions, second.pid) == "leader", 30,
+                   "the standby leads")
+    finally:
+        for proc in (first, second):
+            if proc is not None and proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+                proc.wait(timeout=15)
