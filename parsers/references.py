@@ -36,7 +36,7 @@ _PREVIOUS = re.compile(
     r"(?:previous|earlier|prior|original|antérieure|précédente|initiale|vorherig|früher|"
     r"ursprünglich|unter unserem|anterior|precedente|previa|poprzedni|wcześniejsz|anterioar|"
     r"önceki|predchádzaj|předchozí|pôvodn|ankstesn|aiemm|προηγούμεν|vorige|tidigare|"
-    r"beantragt|requested on|submitted on|sent on|du \d|vom \d|del \d)", _F,
+    r"beantragt|requested on|submitted on|sent on|\bdu \d|\bvom \d|\bdel \d)", _F,
 )
 
 

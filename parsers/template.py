@@ -125,7 +125,7 @@ class Section:
 def classify_label(label: str) -> str | None:
     """The template field a label names, or None."""
     label = re.sub(r"\s+", " ", label).strip(" *_\t")
-    if not re.search(r"[^\W\d_]{2}", label):
+    if len(re.findall(r"[^\W\d_]", label)) < 2:
         return None  # a label has words; "2026-11-02 07" is a log line's timestamp
     if not label or len(label) > 200 or "@" in label or "://" in label:
         return None
