@@ -66,6 +66,7 @@ ACCOUNT_WORDS = (
 )
 _ACCOUNT_INTRO = re.compile(rf"\b(?:{ACCOUNT_WORDS})\b", _FLAGS)
 _QUOTED = re.compile(r"[\"“”„«»'‘’‚]\s*(@?[\w.\-]{2,64})\s*[\"“”„«»'‘’]")
+_QUOTES = "\"“”„«»'‘’‚"
 _TOKEN = re.compile(r"@?[\w][\w.\-]{1,63}")
 # Words that follow "account" but are not a user name.
 _STOPWORDS = frozenset(
@@ -305,6 +306,9 @@ def extract(
         if not free(m.start(), m.end()):
             continue
         host = m.group(1).lower()
+        before = text[max(0, m.start() - 50): m.start()]
+        if before[-1:] in _QUOTES and _ACCOUNT_INTRO.search(before):
+            continue  # 'account "jan.kowalski.pl"': a user name that looks like a domain
         if not _tld_ok(host) or not re.search(r"[a-z]", host.split(".")[0]):
             continue
         taken.append((m.start(), m.end()))

@@ -18,6 +18,8 @@ LANGUAGES = [
 MIN_LETTERS = 12  # below this a paragraph says too little about its language
 PARAGRAPH_CHARS = 400  # enough to know a paragraph's language; detection time grows with length
 MAX_CHARS = 2400  # the opening paragraphs decide
+HINT_LETTERS = 200  # paragraphs shorter than this may lean towards the sender's languages
+HINT_RATIO = 0.3  # how close to the detector's first choice a hinted language must be
 # Addresses, links and numbers carry no language and confuse the detector.
 _NOISE = re.compile(r"\S+@\S+|\b(?:https?|hxxps?|ftp)://\S+|\S*\[\.\]\S*|[\w.-]+\.[a-z]{2,}/\S*|"
                     r"\b[\w-]*\d[\w./:-]*", re.IGNORECASE)
@@ -37,9 +39,13 @@ def _code(language: Any) -> str:
     return code
 
 
-def detect(text: str) -> str | None:
+def detect(text: str, hints: tuple[str, ...] = ()) -> str | None:
     """ISO 639-1 code of the main language; when several languages share the text evenly
-    (a message repeated in two languages), the one that comes first."""
+    (a message repeated in two languages), the one that comes first.
+
+    `hints` are the languages the sender is known to write (the directory's); on a short
+    paragraph, where the detector is unsure, a hinted language close to the top one wins.
+    """
     text = _NOISE.sub(" ", text)
     paragraphs = [p for p in re.split(r"\n\s*\n", text) if _letters(p) >= MIN_LETTERS]
     if not paragraphs:
@@ -52,7 +58,7 @@ def detect(text: str) -> str | None:
             break
         p = p[:PARAGRAPH_CHARS]
         budget -= len(p)
-        code = _detect_one(p)
+        code = _detect_one(p, hints)
         if code is None:
             continue
         weights[code] = weights.get(code, 0) + _letters(p)
@@ -69,8 +75,17 @@ def _letters(text: str) -> int:
     return sum(1 for c in text if c.isalpha())
 
 
-def _detect_one(text: str) -> str | None:
+def _detect_one(text: str, hints: tuple[str, ...] = ()) -> str | None:
     try:
+        if hints and _letters(text) < HINT_LETTERS:
+            values = _detector().compute_language_confidence_values(text)
+            if not values:
+                return None
+            top = values[0].value
+            for v in values:
+                if _code(v.language) in hints and v.value >= HINT_RATIO * top:
+                    return _code(v.language)
+            return _code(values[0].language)
         language = _detector().detect_language_of(text)
     except Exception:  # the detector is a native extension; never let it break a parse
         return None

@@ -297,7 +297,9 @@ def _parse(raw: bytes, directory: Directory | None, case_prefix: str) -> ParsedM
     lang_source = text if content.forwarded_by else own
     if not lang_source.strip():
         lang_source = content.attachment_text
-    lang = language.detect(_label_values_only(lang_source[:MAX_TEXT])[:4000])
+    known = owner or domain_owner
+    hints = tuple(x for x in known.languages if x != "en") if known else ()
+    lang = language.detect(_label_values_only(lang_source[:MAX_TEXT])[:4000], hints)
 
     bounced_id, bounce_status = _bounce_facts(d) if kind == "bounce" else (None, None)
     return ParsedMessage(

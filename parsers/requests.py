@@ -82,7 +82,9 @@ INFORMATION = _rx(
     r"please (?:advise|let us know|confirm whether)", r"\bquestion\b", r"\bwhether\b",
     r"no data to (?:be )?preserv",
     r"information (?:on|about|regarding) (?:the )?(?:procedure|legislation|law|retention)",
-    r"retention period", r"souhaiterions savoir", r"voudrions savoir", r"\bsavoir si\b",
+    r"retention period", r"okres przechowywania", r"durée de conservation",
+    r"plazo de conservación", r"periodo di conservazione", r"speicherfrist",
+    r"souhaiterions savoir", r"voudrions savoir", r"\bsavoir si\b",
     r"pas de données à conserver", r"möchten (?:gerne )?wissen", r"keine daten zu sichern",
     r"bitten um auskunft", r"quisiéramos saber", r"quisiera saber", r"nos gustaría saber",
     r"no hay datos (?:que|a) conservar", r"vorremmo sapere", r"vorremmo chiedere se",
@@ -103,7 +105,10 @@ ASK = _rx(
     r"\bkindly (?:preserve|extend|disclose|provide)",
     r"\bnous (?:vous )?(?:demandons|sollicitons|prions)",
     r"\b(?:veuillez|merci de) (?:conserver|prolonger|communiquer|nous communiquer)",
-    r"\bersuchen\b", r"\bbitten\b", r"\bbeantragen\b", r"\bsolicit(?:amos|o|a)\b", r"\bpedimos\b",
+    r"\bersuchen\b", r"\bbitten\b", r"\bbitte (?:verlängern|sichern|übermitteln|um)\b",
+    r"\b(?:les |le )?rogamos\b", r"\bpor favor,? (?:conserven|prorroguen|faciliten)\b",
+    r"\bvi preghiamo\b", r"\bsi prega\b", r"\bpedimos\b", r"\bbeantragen\b",
+    r"\bsolicit(?:amos|o|a)\b", r"\bpedimos\b",
     r"\bvimos solicitar\b", r"\bsolicita-se\b", r"\bchiediamo\b", r"\brichiediamo\b",
     r"\bsi (?:chiede|richiede)\b", r"\bsolicităm\b", r"\bvă rugăm\b", r"\bprosimy\b",
     r"\bzwracamy się z prośbą", r"\btalep (?:ediyoruz|ederiz|olunur)", r"\brica (?:ederiz|olunur)",
@@ -202,7 +207,7 @@ def request_type(
         return "emergency_disclosure"
     if extension_near:
         return "preservation_extension"
-    if s.no_data or (s.information >= 2 and not has_identifiers):
+    if s.no_data or (s.information and not has_identifiers):
         return "information"
     if s.traffic and (s.disclosure or not s.preservation) and not s.art29:
         return "traffic_disclosure"

@@ -91,6 +91,17 @@ CASES: list[tuple[str, dict[str, Any]]] = [
     ("nl-preservation-html-only.eml", dict(
         kind="request", request_type="preservation", country="NL",
         their_reference="THTC-2026-0801", provider="Brightwave Hosting Ltd", language="nl")),
+    ("pt-template-portuguese-labels.eml", dict(
+        kind="request", request_type="preservation", urgent=False, country="PT",
+        their_reference="PJ-UNC3T-2026-0777", provider="Nordvik Forum AB", language="pt")),
+    ("de-extension-in-thread.eml", dict(
+        kind="request", request_type="preservation_extension", case_ref="WK-2026-00080",
+        their_reference="LKA-2026-1234", previous_reference="WK-2026-00080", language="de")),
+    ("pl-information-retention.eml", dict(
+        kind="request", request_type="information", identifiers={},
+        their_reference="CBZC-2026-0055", language="pl")),
+    ("ro-auto-reply-subject.eml", dict(kind="auto_reply", language="ro",
+                                       auto_signals=("subject:out-of-office",))),
 ]
 
 IDENTIFIERS: list[tuple[str, dict[tuple[str, str], str | None]]] = [
@@ -121,6 +132,9 @@ IDENTIFIERS: list[tuple[str, dict[tuple[str, str], str | None]]] = [
     ("nl-preservation-html-only.eml", {
         ("ipv4", "198.51.100.7"): "2026-12-01T04:12:33+00:00",
         ("url", "http://bank-verificatie.example/login"): None}),
+    ("pt-template-portuguese-labels.eml", {
+        ("account", "burlao.pt"): None,
+        ("ipv4", "192.0.2.77"): "2026-12-02T21:10:00+00:00"}),
 ]
 
 

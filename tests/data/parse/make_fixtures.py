@@ -362,6 +362,39 @@ def main() -> None:
         "<blockquote>Eerder bericht: 192.0.2.250</blockquote></body></html>", subtype="html")
     write("nl-preservation-html-only.eml", m)
 
+    # Portuguese template with Portuguese-only labels; a dotted user name that ends like a domain.
+    m = msg("UNC3T 24/7 <unc3t-247@pj.pt.example>", "Pedido de preservação PJ-UNC3T-2026-0777",
+            "Thu, 03 Dec 2026 10:00:00 +0000", "<pj-0777@pj.pt.example>")
+    m.set_content(
+        "Caros colegas,\n\n1. Data: 03/12/2026\n2. Referência: PJ-UNC3T-2026-0777\n"
+        "3. Estado do pedido: novo\n5. Autoridade requerente: Polícia Judiciária, Lisboa, Portugal\n"
+        "   Fuso horário: Europe/Lisbon\n8. Crime: burla informática\n10. Dados a preservar:\n"
+        "   - conta de utilizador \"burlao.pt\" na plataforma Nordvik Forum\n"
+        "   - endereço IP 192.0.2.77 em 02/12/2026 às 21:10\n"
+        "11. Fornecedor de serviços: Nordvik Forum AB\n14. Urgência: não\n\nCumprimentos\n")
+    write("pt-template-portuguese-labels.eml", m)
+
+    # German extension asked for inside our thread, no template.
+    m = msg("LKA Cybercrime <cc-247@lka.de.example>", "AW: [WK-2026-00080] Acknowledgement",
+            "Thu, 03 Dec 2026 11:00:00 +0100", "<lka-ext@lka.de.example>",
+            In_Reply_To="<ack-WK-2026-00080@ncc.gov.example>")
+    m.set_content("Guten Tag,\n\nbitte verlängern Sie die Sicherung um weitere 90 Tage, das "
+                  "Rechtshilfeersuchen ist unterwegs.\nUnser Az.: LKA-2026-1234\n\nMit freundlichen Grüßen\nLKA\n")
+    write("de-extension-in-thread.eml", m)
+
+    # Polish question about retention: information, no identifiers.
+    m = msg("CBZC punkt kontaktowy <pk247@cbzc.pl.example>", "Prośba o informację",
+            "Thu, 03 Dec 2026 12:00:00 +0100", "<cbzc-q@cbzc.pl.example>")
+    m.set_content("Szanowni Państwo,\n\nchcielibyśmy zapytać, jaki jest okres przechowywania danych o "
+                  "ruchu w Państwa kraju.\n\nSygn.: CBZC-2026-0055\n\nZ poważaniem\nCBZC\n")
+    write("pl-information-retention.eml", m)
+
+    # Romanian out-of-office by subject only, a one-line body.
+    m = msg("DCCI 24/7 <cyber247@politiaromana.ro.example>", "Răspuns automat: [WK-2026-00070] Acknowledgement",
+            "Thu, 03 Dec 2026 13:00:00 +0200", "<ro-ooo@politiaromana.ro.example>")
+    m.set_content("Vă mulțumim pentru mesaj.\n")
+    write("ro-auto-reply-subject.eml", m)
+
 
 if __name__ == "__main__":
     main()
