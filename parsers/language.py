@@ -16,8 +16,9 @@ LANGUAGES = [
     "HEBREW", "ARABIC", "INDONESIAN", "KOREAN", "CHINESE", "MALAY", "AFRIKAANS",
 ]
 MIN_LETTERS = 12  # below this a paragraph says too little about its language
-PARAGRAPH_CHARS = 400  # enough to know a paragraph's language; detection time grows with length
-MAX_CHARS = 2400  # the opening paragraphs decide
+CHUNK_LETTERS = 150  # paragraphs are joined up to this many letters before detection
+PARAGRAPH_CHARS = 400  # enough to know a paragraph's language
+MAX_CHARS = 1200  # the opening paragraphs decide; detection time grows with length
 HINT_LETTERS = 200  # paragraphs shorter than this may lean towards the sender's languages
 HINT_RATIO = 0.3  # how close to the detector's first choice a hinted language must be
 # Addresses, links and numbers carry no language and confuse the detector.
@@ -47,7 +48,7 @@ def detect(text: str, hints: tuple[str, ...] = ()) -> str | None:
     paragraph, where the detector is unsure, a hinted language close to the top one wins.
     """
     text = _NOISE.sub(" ", text)
-    paragraphs = [p for p in re.split(r"\n\s*\n", text) if _letters(p) >= MIN_LETTERS]
+    paragraphs = _chunks([p for p in re.split(r"\n\s*\n", text) if _letters(p) >= MIN_LETTERS])
     if not paragraphs:
         return None if _letters(text) < 3 else _detect_one(text)
     weights: dict[str, int] = {}
@@ -69,6 +70,24 @@ def detect(text: str, hints: tuple[str, ...] = ()) -> str | None:
     top = max(weights.values())
     close = [c for c, w in weights.items() if w >= 0.6 * top and w >= 0.25 * total]
     return min(close, key=lambda c: first[c])
+
+
+def _chunks(paragraphs: list[str]) -> list[str]:
+    """Short paragraphs (greeting, one-line items) joined until each chunk says enough:
+    fewer, longer calls to the detector, each more reliable."""
+    out: list[str] = []
+    current = ""
+    for p in paragraphs:
+        current = f"{current}\n\n{p}" if current else p
+        if _letters(current) >= CHUNK_LETTERS:
+            out.append(current)
+            current = ""
+    if current:
+        if out and _letters(current) < MIN_LETTERS * 4:
+            out[-1] = f"{out[-1]}\n\n{current}"
+        else:
+            out.append(current)
+    return out
 
 
 def _letters(text: str) -> int:
