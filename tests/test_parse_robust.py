@@ -112,3 +112,24 @@ def test_deep_nesting_is_cut() -> None:
                  b"Content-Type: message/rfc822\r\n\r\n" % n) + inner
     r = parse_message(inner)
     assert r.error is None and any("deep" in w for w in r.warnings)
+
+
+_TEXTISH = st.text(alphabet=st.sampled_from(
+    list("0123456789:./-+ ()[]@_\"'\n>abcdefhijklmnoprstuvwxyzACEGMTUZ§çéüőłİß年月日")),
+    max_size=400)
+
+
+@settings(max_examples=200, deadline=None)
+@given(_TEXTISH)
+def test_text_parsers_never_raise(text: str) -> None:
+    """Dates, identifiers, quoting and template sections accept any text."""
+    from parsers import identifiers, quoting, template
+    from parsers.timeparse import find_dates, zone_from_text
+
+    for found in find_dates(text):
+        found.instant(None)
+    zone_from_text(text)
+    identifiers.extract(text, region="FR")
+    quoting.own_text(text)
+    quoting.split_forward(text, outlook_blocks=True)
+    template.template_fields(template.find_sections(text))
