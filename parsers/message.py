@@ -9,11 +9,20 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import phonenumbers
 
-from parsers import classify, identifiers, language, provider, references, requests, template
+from parsers import (
+    bounce,
+    classify,
+    identifiers,
+    language,
+    provider,
+    references,
+    requests,
+    template,
+)
 from parsers.countries import countries_in
 from parsers.directory import ContactPoint, Directory
 from parsers.mime import Decoded, Headers, parse_bytes
-from parsers.quoting import own_text, split_forward
+from parsers.quoting import CLOSING, cut_signature, own_text, split_forward
 from parsers.result import Identifier, ParsedMessage, TemplateFields
 from parsers.timeparse import Found, zone_from_text
 
@@ -21,20 +30,6 @@ _F = re.IGNORECASE | re.UNICODE
 MAX_TEXT = 50_000  # characters of text analysed; beyond this a body is bulk (logs, lists)
 COVER_NOTE = 800  # own text shorter than this around an attached message just passes it on
 ASK_TEXT = 20_000  # characters read for what is asked: a request says so near its start
-_CLOSING = re.compile(
-    r"^\s*(?:best regards|kind regards|regards|sincerely|yours faithfully|yours sincerely|"
-    r"best wishes|many thanks|thank you in advance|cordialement|bien cordialement|"
-    r"salutations|sincères salutations|mit freundlichen grüßen|mit freundlichen grüssen|"
-    r"freundliche grüße|freundliche grüsse|beste grüße|mfg|saludos(?: cordiales)?|atentamente|"
-    r"un saludo|cordiali saluti|distinti saluti|saluti|cordialmente|com os melhores cumprimentos|"
-    r"atenciosamente|cumprimentos|melhores cumprimentos|z poważaniem|pozdrawiam|"
-    r"z wyrazami szacunku|cu stimă|cu respect|cu deosebită considerație|saygılarımla|"
-    r"s pozdravom|s pozdravem|s úctou|ystävällisin terveisin|terveisin|med vänlig hälsning|"
-    r"vänliga hälsningar|med venlig hilsen|med vennlig hilsen|met vriendelijke groet|"
-    r"με εκτίμηση|με τιμή|üdvözlettel|tisztelettel|pagarbiai|ar cieņu|lugupidamisega|"
-    r"s poštovanjem|lep pozdrav|--|-- )\s*[,.!]?\s*$",
-    _F,
-)
 _AUTHORITY = re.compile(
     r"polic|polizei|gendarm|carabinieri|guardia civil|prosecut|procureur|parquet|staatsanwalt|"
     r"fiscal|procura|ministério público|prokurat|parchet|savcı|court|tribunal|gericht|juge|"
@@ -91,14 +86,6 @@ def _content(d: Decoded, own: str, bounce: bool) -> _Content:
 
 def _attachment_text(d: Decoded) -> str:
     return "\n\n".join(a.text for a in d.attachments if a.text.strip())
-
-
-def _cut_signature(text: str) -> str:
-    lines = text.split("\n")
-    for i, line in enumerate(lines):
-        if i > 0 and _CLOSING.match(line):
-            return "\n".join(lines[:i])
-    return text
 
 
 def _remove_spans(text: str, spans: list[tuple[int, int]]) -> str:
@@ -194,7 +181,7 @@ def _parse(raw: bytes, directory: Directory | None, case_prefix: str) -> ParsedM
     request_sections = sections if request_text is text else template.find_sections(request_text)
     body_sender_spans = [(s.start, s.end) for s in request_sections
                          if s.key in template.SENDER_KEYS]
-    asking_text = _cut_signature(
+    asking_text = cut_signature(
         _remove_spans(request_text, body_sender_spans or sender_spans))[:ASK_TEXT]
     sig = requests.signals(content.subject, asking_text)
     status = None
@@ -272,8 +259,8 @@ def _parse(raw: bytes, directory: Directory | None, case_prefix: str) -> ParsedM
 
     their_ref, previous_ref = None, None
     if kind in ("request", "reply"):
-        their_ref, previous_ref = _references(
-            kind, rtype, content, first, request_text if kind == "request" else own,
+        their_ref, previous_ref = references.their_and_previous(
+            kind, rtype, content.subject, first, request_text if kind == "request" else own,
             case_tag, case_ref,
         )
 
@@ -291,7 +278,7 @@ def _parse(raw: bytes, directory: Directory | None, case_prefix: str) -> ParsedM
     if kind == "request":
         urgency_text = _remove_spans(request_text, [(s.start, s.end) for s in request_sections
                                                     if s.key == "urgency"])
-        urgent = requests.is_urgent(rtype, content.subject, _cut_signature(urgency_text)[:ASK_TEXT],
+        urgent = requests.is_urgent(rtype, content.subject, cut_signature(urgency_text)[:ASK_TEXT],
                                     first.get("urgency"))
 
     lang_source = text if content.forwarded_by else own
@@ -301,7 +288,7 @@ def _parse(raw: bytes, directory: Directory | None, case_prefix: str) -> ParsedM
     hints = tuple(x for x in known.languages if x != "en") if known else ()
     lang = language.detect(_label_values_only(lang_source[:MAX_TEXT])[:4000], hints)
 
-    bounced_id, bounce_status = _bounce_facts(d) if kind == "bounce" else (None, None)
+    bounced_id, bounce_status = bounce.bounce_facts(d) if kind == "bounce" else (None, None)
     return ParsedMessage(
         kind=kind,
         request_type=rtype,
@@ -376,72 +363,10 @@ def _stated_country(fields: TemplateFields, text: str) -> str | None:
                 return region
     lines = text.split("\n")
     for i, line in enumerate(lines):
-        if _CLOSING.match(line):
+        if CLOSING.match(line):
             found = countries_in("\n".join(lines[i:i + 8]))
             if found:
                 return found[-1]
     tail = "\n".join(ln for ln in lines[-6:])
     found = countries_in(tail)
     return found[-1] if found else None
-
-
-def _references(
-    kind: str, rtype: str | None, content: _Content, first: dict[str, str], text: str,
-    case_tag: re.Pattern[str], case_ref: str | None,
-) -> tuple[str | None, str | None]:
-    ping = classify.PING_TOKEN
-    body = references.find_references(_cut_signature(text), case_tag, ping)
-    subject = references.find_references(content.subject, case_tag, ping)
-    field = references.find_references(first.get("reference", ""), case_tag, ping)
-    previous_field = references.find_references(first.get("previous_reference", ""), case_tag,
-                                                ping)
-    status = first.get("request_status", "")
-    prev_in_status = re.search(
-        r"(?:previous|antérieure|vorherig|anterior|precedente)[^:\n]*:\s*(\S+)",
-                               status, _F)
-    candidates = (
-        [h for h in body if h.labelled and h.new]
-        + [h for h in field if not h.previous]
-        + [h for h in body if h.labelled and not h.previous]
-        + [h for h in subject if h.labelled and not h.previous]
-        + [h for h in subject if not h.previous]
-        + ([h for h in body if not h.previous] if kind == "request" else [])
-    )
-    their = candidates[0].value if candidates else None
-    previous = None
-    if rtype == "preservation_extension":
-        prev_candidates = [h for h in previous_field]
-        if prev_in_status:
-            prev_candidates += references.find_references(prev_in_status.group(1), case_tag, ping)
-        prev_candidates += [h for h in body if h.previous] + [h for h in subject if h.previous]
-        prev_candidates += [h for h in body + subject if h.value != their]
-        prev_candidates = [h for h in prev_candidates if h.value != their]
-        if prev_candidates:
-            previous = prev_candidates[0].value
-        elif case_ref:
-            previous = case_ref
-    return their, previous
-
-
-def _bounce_facts(d: Decoded) -> tuple[str | None, str | None]:
-    bounced = None
-    for sub in d.embedded:
-        if sub.headers.message_id:
-            bounced = sub.headers.message_id
-            break
-    if bounced is None and d.returned_headers is not None:
-        bounced = d.returned_headers.message_id
-    if bounced is None:
-        m = re.search(r"^\s*Message-ID:\s*<([^<>\s]+)>", d.text, re.IGNORECASE | re.MULTILINE)
-        bounced = m.group(1) if m else None
-    status = None
-    m = re.search(r"^\s*Status:\s*([245]\.\d{1,3}\.\d{1,3})", d.delivery_status, re.MULTILINE)
-    if m:
-        status = m.group(1)
-        diag = re.search(r"^\s*Diagnostic-Code:\s*(.+)$", d.delivery_status, re.MULTILINE)
-        if diag:
-            status += " " + diag.group(1).strip()
-    else:
-        m = re.search(r"\b([45]\.\d{1,3}\.\d{1,3})\b", d.text)
-        status = m.group(1) if m else None
-    return bounced, status

@@ -225,3 +225,28 @@ def split_forward(text: str, *, outlook_blocks: bool = False) -> tuple[str, Forw
         body = "\n".join(lines[j:]).strip("\n")
         return before, Forward(sender, subject, body)
     return text, None
+
+
+CLOSING = re.compile(
+    r"^\s*(?:best regards|kind regards|regards|sincerely|yours faithfully|yours sincerely|"
+    r"best wishes|many thanks|thank you in advance|cordialement|bien cordialement|"
+    r"salutations|sincères salutations|mit freundlichen grüßen|mit freundlichen grüssen|"
+    r"freundliche grüße|freundliche grüsse|beste grüße|mfg|saludos(?: cordiales)?|atentamente|"
+    r"un saludo|cordiali saluti|distinti saluti|saluti|cordialmente|com os melhores cumprimentos|"
+    r"atenciosamente|cumprimentos|melhores cumprimentos|z poważaniem|pozdrawiam|"
+    r"z wyrazami szacunku|cu stimă|cu respect|cu deosebită considerație|saygılarımla|"
+    r"s pozdravom|s pozdravem|s úctou|ystävällisin terveisin|terveisin|med vänlig hälsning|"
+    r"vänliga hälsningar|med venlig hilsen|med vennlig hilsen|met vriendelijke groet|"
+    r"με εκτίμηση|με τιμή|üdvözlettel|tisztelettel|pagarbiai|ar cieņu|lugupidamisega|"
+    r"s poštovanjem|lep pozdrav|--|-- )\s*[,.!]?\s*$",
+    _FLAGS,
+)
+
+
+def cut_signature(text: str) -> str:
+    """The text above the closing formula ("Best regards", "Cordialement", "--", ...)."""
+    lines = text.split("\n")
+    for i, line in enumerate(lines):
+        if i > 0 and CLOSING.match(line):
+            return "\n".join(lines[:i])
+    return text

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
+
+from parsers.classify import PING_TOKEN
+from parsers.quoting import cut_signature
 
 _F = re.IGNORECASE | re.UNICODE
 
@@ -97,3 +101,43 @@ def find_references(text: str, case_tag: re.Pattern[str], ping: re.Pattern[str])
         before = text[max(0, t.start() - 80): t.start()]
         hits.append(RefHit(token, t.start(1), False, False, bool(_PREVIOUS.search(before))))
     return sorted(hits, key=lambda h: h.start)
+
+
+def their_and_previous(
+    kind: str, rtype: str | None, subject: str, first: Mapping[str, str], text: str,
+    case_tag: re.Pattern[str], case_ref: str | None,
+) -> tuple[str | None, str | None]:
+    """(their reference, previous reference): labelled references and template field 2 first,
+    then the subject, then bare reference-like tokens; the previous one only for an extension."""
+    ping = PING_TOKEN
+    body = find_references(cut_signature(text), case_tag, ping)
+    in_subject = find_references(subject, case_tag, ping)
+    field = find_references(first.get("reference", ""), case_tag, ping)
+    previous_field = find_references(first.get("previous_reference", ""), case_tag,
+                                                ping)
+    status = first.get("request_status", "")
+    prev_in_status = re.search(
+        r"(?:previous|antérieure|vorherig|anterior|precedente)[^:\n]*:\s*(\S+)",
+                               status, _F)
+    candidates = (
+        [h for h in body if h.labelled and h.new]
+        + [h for h in field if not h.previous]
+        + [h for h in body if h.labelled and not h.previous]
+        + [h for h in in_subject if h.labelled and not h.previous]
+        + [h for h in in_subject if not h.previous]
+        + ([h for h in body if not h.previous] if kind == "request" else [])
+    )
+    their = candidates[0].value if candidates else None
+    previous = None
+    if rtype == "preservation_extension":
+        prev_candidates = [h for h in previous_field]
+        if prev_in_status:
+            prev_candidates += find_references(prev_in_status.group(1), case_tag, ping)
+        prev_candidates += [h for h in body if h.previous] + [h for h in in_subject if h.previous]
+        prev_candidates += [h for h in body + in_subject if h.value != their]
+        prev_candidates = [h for h in prev_candidates if h.value != their]
+        if prev_candidates:
+            previous = prev_candidates[0].value
+        elif case_ref:
+            previous = case_ref
+    return their, previous
