@@ -100,6 +100,10 @@ CASES: list[tuple[str, dict[str, Any]]] = [
     ("pl-information-retention.eml", dict(
         kind="request", request_type="information", identifiers={},
         their_reference="CBZC-2026-0055", language="pl")),
+    ("it-forward-rfc822-spanish-request.eml", dict(
+        kind="request", request_type="preservation", country="IT", sender_verified=True,
+        their_reference="BC-2026-0321", provider="PostBox Sp. z o.o.", language="es",
+        forwarded_by="cnaipic-247@poliziadistato.it.example")),
     ("ro-auto-reply-subject.eml", dict(kind="auto_reply", language="ro",
                                        auto_signals=("subject:out-of-office",))),
 ]
@@ -132,6 +136,8 @@ IDENTIFIERS: list[tuple[str, dict[tuple[str, str], str | None]]] = [
     ("nl-preservation-html-only.eml", {
         ("ipv4", "198.51.100.7"): "2026-12-01T04:12:33+00:00",
         ("url", "http://bank-verificatie.example/login"): None}),
+    ("it-forward-rfc822-spanish-request.eml", {
+        ("email", "estafa.alquiler@postbox.example"): "2026-12-01T09:12:00+01:00"}),
     ("pt-template-portuguese-labels.eml", {
         ("account", "burlao.pt"): None,
         ("ipv4", "192.0.2.77"): "2026-12-02T21:10:00+00:00"}),

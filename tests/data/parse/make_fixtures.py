@@ -395,6 +395,20 @@ def main() -> None:
     m.set_content("Vă mulțumim pentru mesaj.\n")
     write("ro-auto-reply-subject.eml", m)
 
+    # A directory address forwards, as an attached message/rfc822, a Spanish request it received.
+    inner = msg("Brigada Central <b.central@policia.es.example>", "Solicitud de conservación BC-2026-0321",
+                "Thu, 03 Dec 2026 08:00:00 +0100", "<bc-0321@policia.es.example>")
+    inner.set_content(
+        "Buenos días:\n\nSolicitamos la conservación de los datos de la cuenta de correo "
+        "estafa.alquiler@postbox.example, creada el 01/12/2026 a las 09:12:00 (UTC+1).\n"
+        "Proveedor: PostBox Sp. z o.o.\nReferencia: BC-2026-0321\n\nBrigada Central de Investigación "
+        "Tecnológica, Madrid, España\n", charset="utf-8", cte="quoted-printable")
+    m = msg("CNAIPIC 24/7 <cnaipic-247@poliziadistato.it.example>", "I: Solicitud de conservación BC-2026-0321",
+            "Thu, 03 Dec 2026 09:00:00 +0100", "<cnaipic-fwd@poliziadistato.it.example>")
+    m.set_content("Inoltriamo per competenza.\n\nCNAIPIC\n")
+    m.add_attachment(inner)
+    write("it-forward-rfc822-spanish-request.eml", m)
+
 
 if __name__ == "__main__":
     main()
