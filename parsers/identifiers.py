@@ -103,6 +103,8 @@ class Exclusions:
     emails: frozenset[str] = frozenset()
     domains: frozenset[str] = frozenset()
     phones: frozenset[str] = frozenset()
+    # Domains of contact points and of our own desk: addresses there are officers, not subjects.
+    authority_domains: frozenset[str] = frozenset()
 
 
 def refang(text: str) -> str:
@@ -286,7 +288,8 @@ def extract(
             continue
         taken.append((m.start(), m.end()))
         addr = m.group(0).lower()
-        if addr not in exclusions.emails:
+        if addr not in exclusions.emails and \
+                addr.rpartition("@")[2] not in exclusions.authority_domains:
             hits.append(_Hit("email", addr, m.start(), m.end()))
     for m in _IPV6.finditer(text):
         if not free(m.start(), m.end()) or m.group(1).count(":") < 2:

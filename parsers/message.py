@@ -343,7 +343,12 @@ def _exclusions(h: Headers, directory: Directory | None, content: _Content,
                 if sub_key == "email":
                     emails.add(value.strip().lower())
     domains = {e.rpartition("@")[2] for e in emails if e.rpartition("@")[2]}
-    return identifiers.Exclusions(frozenset(emails), frozenset(domains), frozenset(phones))
+    authority = {a.rpartition("@")[2] for a in h.to_addrs}
+    if directory is not None:
+        authority.update(e.lower().rpartition("@")[2] for cp in directory.contact_points
+                         for e in cp.emails)
+    return identifiers.Exclusions(frozenset(emails), frozenset(domains), frozenset(phones),
+                                  frozenset(authority))
 
 
 def _stated_country(fields: TemplateFields, text: str) -> str | None:

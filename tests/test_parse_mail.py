@@ -230,3 +230,13 @@ def test_attached_message_in_a_long_reply_is_not_the_content() -> None:
            + b"\r\n--z\r\nContent-Type: message/rfc822\r\n\r\n" + inner + b"--z--\r\n")
     r = parse_message(raw)
     assert r.kind == "reply" and r.case_ref == "WK-2026-00005" and r.forwarded_by is None
+
+
+def test_officer_addresses_are_not_identifiers(directory: Directory) -> None:
+    """An officer's address at a contact point's domain, named in the text, is not a subject."""
+    raw = ("From: pk247@cbzc.pl.example\r\nTo: poc247@ncc.gov.example\r\n"
+           "Subject: Preservation request CBZC-2026-0600\r\nContent-Type: text/plain; charset=utf-8"
+           "\r\n\r\nWe request the preservation (art. 29) of the mailbox fraud.desk@postbox.example.\r\n"
+           "For questions contact a.nowak@cbzc.pl.example or poc247@ncc.gov.example.\r\n").encode()
+    r = parse_message(raw, directory)
+    assert [(i.type, i.value) for i in r.identifiers] == [("email", "fraud.desk@postbox.example")]
