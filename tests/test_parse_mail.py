@@ -235,8 +235,9 @@ def test_attached_message_in_a_long_reply_is_not_the_content() -> None:
 def test_officer_addresses_are_not_identifiers(directory: Directory) -> None:
     """An officer's address at a contact point's domain, named in the text, is not a subject."""
     raw = (b"From: pk247@cbzc.pl.example\r\nTo: poc247@ncc.gov.example\r\n"
-           b"Subject: Preservation request CBZC-2026-0600\r\nContent-Type: text/plain; charset=utf-8"
-           b"\r\n\r\nWe request the preservation (art. 29) of the mailbox fraud.desk@postbox.example.\r\n"
+           b"Subject: Preservation request CBZC-2026-0600\r\n"
+           b"Content-Type: text/plain; charset=utf-8\r\n\r\n"
+           b"We request the preservation (art. 29) of the mailbox fraud.desk@postbox.example.\r\n"
            b"For questions contact a.nowak@cbzc.pl.example or poc247@ncc.gov.example.\r\n")
     r = parse_message(raw, directory)
     assert [(i.type, i.value) for i in r.identifiers] == [("email", "fraud.desk@postbox.example")]
