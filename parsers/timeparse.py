@@ -98,6 +98,7 @@ _TIME_RE = re.compile(
     r"|(?<![\w:.])(?P<h2>[01]?\d|2[0-3])\.(?P<mi2>[0-5]\d)(?=\s*(?:Uhr|h\b|ore\b|val\.|godz))",
     _FLAGS,
 )
+_NEAR = 40  # characters between a date and its time, at most
 _ISO_DT = re.compile(
     r"(?P<y>\d{4})-(?P<m>\d{2})-(?P<d>\d{2})[T ](?P<h>\d{2}):(?P<mi>\d{2})(?::(?P<s>\d{2}))?"
     r"(?:\.\d+)?\s?(?P<z>Z|[+-]\d{2}:?\d{2})?(?![\w:])"
@@ -266,7 +267,9 @@ def find_dates(text: str, *, month_first: bool = False) -> list[Found]:
     for ds, de, d in dates:
         best = None
         for k, (ts, te, t) in enumerate(times):
-            if k in used:
+            if ts > de + _NEAR:
+                break  # times are in text order: the rest are too far
+            if k in used or te < ds - _NEAR:
                 continue
             if ts >= de:
                 gap = text[de:ts]
@@ -288,7 +291,28 @@ def find_dates(text: str, *, month_first: bool = False) -> list[Found]:
         if zone is None and te <= ds:
             zone = _zone_after(text, te)
         out.append(Found(min(ds, ts), max(de, te), d, t, zone))
+    out.extend(_range_ends(text, times, used, out))
     return sorted(out, key=lambda f: f.start)
+
+
+def _range_ends(text: str, times: list[tuple[int, int, time]], used: set[int],
+                paired: list[Found]) -> list[Found]:
+    """Times without a date of their own next to a dated time on the same line ("between
+    10:00 and 11:30 UTC on 1 November"): the other end of a range, on that day."""
+    extra = []
+    for k, (ts, te, t) in enumerate(times):
+        if k in used:
+            continue
+        for f in paired:
+            if f.clock is None:
+                continue
+            lo, hi = min(ts, f.start), max(te, f.end)
+            between = text[lo:hi]
+            if hi - lo <= 2 * _NEAR and not re.search(r"\n|;|[.!?]\s", between):
+                zone = _zone_after(text, te) or f.zone
+                extra.append(Found(ts, te, f.day, t, zone))
+                break
+    return extra
 
 
 def _zone_of_text(z: str) -> tzinfo | None:

@@ -239,3 +239,9 @@ def test_national_phone_number_after_a_phone_word() -> None:
 def test_abbreviations_are_not_accounts() -> None:
     """"account, e.g. ..." names no user."""
     assert identifiers.extract("the account, e.g. of the victim") == ()
+
+
+def test_time_range_gives_its_earliest_end() -> None:
+    """A range "between 10:00 and 11:30 UTC on 1 November" ties the identifier to 10:00 UTC."""
+    (ident,) = identifiers.extract("IP 192.0.2.3 between 10:00 and 11:30 UTC on 01/11/2026")
+    assert ident.timestamp == datetime(2026, 11, 1, 10, tzinfo=UTC)
