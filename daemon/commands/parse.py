@@ -7,7 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from parsers.directory import Directory, DirectoryError, load_toml
+from parsers.directory import Directory, DirectoryError, load_file, load_toml
 from parsers.message import parse_message
 from parsers.result import ParsedMessage
 
@@ -17,7 +17,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p.add_argument("--json", action="store_true",
                    help="one JSON object per line, as in the parse output contract")
     p.add_argument("--directory", dest="directory_file", metavar="FILE",
-                   help="contact-point directory (TOML) to verify senders against")
+                   help="contact-point directory (TOML, or CSV by its .csv name) to verify "
+                        "senders against")
     p.add_argument("--case-prefix", default="WK", metavar="PREFIX",
                    help="prefix of our case tags (default: WK)")
     p.add_argument("files", nargs="+", metavar="FILE", help=".eml files to parse")
@@ -27,7 +28,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 def _directory(args: argparse.Namespace) -> Directory | None:
     path = getattr(args, "directory_file", None)
     if path:
-        return load_toml(Path(path).read_bytes())
+        data = Path(path).read_bytes()
+        if path.lower().endswith(".csv"):
+            return load_file(path, data)
+        return load_toml(data)
     given = getattr(args, "directory", None)
     return given if isinstance(given, Directory) else None
 
