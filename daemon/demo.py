@@ -13,7 +13,7 @@ import os
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, MutableMapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -95,6 +95,7 @@ class Demo:
     # --- setting up ------------------------------------------------------------------------
 
     def start(self) -> None:
+        self._stamp_logs()
         self.imap.start()
         self.smtp.start()
         url = f"sqlite:///{self.root / 'demo.db'}"
@@ -114,6 +115,19 @@ class Demo:
         self.thread = threading.Thread(target=daemon, name="demo-daemon", daemon=True)
         self.thread.start()
         self.wait(self._folders_ready, "the daemon watches INBOX and Sent")
+
+    def _stamp_logs(self) -> None:
+        """Each log line also carries the demo clock's time at the desk: the timestamp is
+        the real instant, `desk_time` the instant of the scripted day."""
+        clock = self.clock
+
+        def desk_time(_logger: Any, _method: str, event: MutableMapping[str, Any]
+                      ) -> MutableMapping[str, Any]:
+            event["desk_time"] = f"{clock.now().astimezone(DESK_ZONE):%a %H:%M}"
+            return event
+
+        processors = list(structlog.get_config()["processors"])
+        structlog.configure(processors=[desk_time, *processors])
 
     def stop(self) -> None:
         service = self.service

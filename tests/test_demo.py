@@ -42,4 +42,7 @@ def test_demo_plays_the_day_and_prints_the_summary(tmp_path: Path) -> None:
     for event in ("case_opened", "ack_queued", "ack_suppressed", "mail_sent", "call_prompted",
                   "digest_planned"):
         assert event in result.stderr, event
+    # Each log line carries the time of the scripted day at the desk.
+    prompt = next(line for line in result.stderr.splitlines() if "call_prompted" in line)
+    assert "desk_time='Tue 16:15'" in prompt
     assert "Traceback" not in result.stderr
