@@ -210,10 +210,10 @@ def _mask(text: str, spans: Iterable[tuple[int, int]]) -> str:
     return "".join(chars)
 
 
-def _accounts(text: str, taken: list[tuple[int, int]]) -> list[_Hit]:
+def _accounts(text: str, occupied: bytearray) -> list[_Hit]:
     hits = []
     for m in _HANDLE.finditer(text):
-        if not any(s <= m.start() < e for s, e in taken):
+        if not occupied[m.start()]:
             hits.append(_Hit("account", m.group(1), m.start(), m.end()))
     for m in _ACCOUNT_INTRO.finditer(text):
         window_end = min(len(text), m.end() + 80)
@@ -236,7 +236,7 @@ def _accounts(text: str, taken: list[tuple[int, int]]) -> list[_Hit]:
         value, start = found
         value = value.rstrip(".-").lstrip("@")
         end = start + len(found[0])
-        if any(s <= start < e for s, e in taken) or text[end:end + 1] == "@":
+        if occupied[start] or text[end:end + 1] == "@":
             continue
         if value.lower() in _STOPWORDS or len(value) < 3:
             continue
@@ -273,20 +273,25 @@ def extract(
     text = refang(text)
     hits: list[_Hit] = []
     taken: list[tuple[int, int]] = []
+    occupied = bytearray(len(text) + 1)  # 1 where an identifier was already found
 
     def free(s: int, e: int) -> bool:
-        return not any(a < e and s < b for a, b in taken)
+        return occupied.find(1, s, e) == -1
+
+    def take(s: int, e: int) -> None:
+        taken.append((s, e))
+        occupied[s:e] = b"\x01" * (e - s)
 
     for m in _URL.finditer(text):
         url = canonical_url(m.group(0))
         host = urlsplit(url).hostname or ""
-        taken.append((m.start(), m.end()))
+        take(m.start(), m.end())
         if host and host not in exclusions.domains:
             hits.append(_Hit("url", url, m.start(), m.end()))
     for m in _EMAIL.finditer(text):
         if not free(m.start(), m.end()):
             continue
-        taken.append((m.start(), m.end()))
+        take(m.start(), m.end())
         addr = m.group(0).lower()
         if addr not in exclusions.emails and \
                 addr.rpartition("@")[2] not in exclusions.authority_domains:
@@ -298,12 +303,12 @@ def extract(
             ip6 = ipaddress.IPv6Address(m.group(1).split("%")[0])
         except ValueError:
             continue
-        taken.append((m.start(), m.end()))
+        take(m.start(), m.end())
         hits.append(_Hit("ipv6", ip6.compressed, m.start(), m.end()))
     for m in _IPV4.finditer(text):
         if not free(m.start(), m.end()):
             continue
-        taken.append((m.start(), m.end()))
+        take(m.start(), m.end())
         hits.append(_Hit("ipv4", m.group(1), m.start(), m.end()))
     for m in _DOMAIN.finditer(text):
         if not free(m.start(), m.end()):
@@ -314,7 +319,7 @@ def extract(
             continue  # 'account "jan.kowalski.pl"': a user name that looks like a domain
         if not _tld_ok(host) or not re.search(r"[a-z]", host.split(".")[0]):
             continue
-        taken.append((m.start(), m.end()))
+        take(m.start(), m.end())
         if host not in exclusions.domains:
             hits.append(_Hit("domain", host, m.start(), m.end()))
     dates_mask = _mask(text, taken)
@@ -322,7 +327,7 @@ def extract(
         number = e164(m.group(0), region)
         if number is None:
             continue
-        taken.append((m.start(), m.end()))
+        take(m.start(), m.end())
         if number not in exclusions.phones:
             hits.append(_Hit("phone", number, m.start(), m.end()))
     if region:
@@ -330,10 +335,10 @@ def extract(
             number = e164(m.group(1), region)
             if number is None:
                 continue
-            taken.append((m.start(1), m.end(1)))
+            take(m.start(1), m.end(1))
             if number not in exclusions.phones:
                 hits.append(_Hit("phone", number, m.start(1), m.end(1)))
-    hits.extend(_accounts(_mask(text, taken), taken))
+    hits.extend(_accounts(_mask(text, taken), occupied))
 
     masked = _mask(text, [(h.start, h.end) for h in hits])
     spans = items(text)

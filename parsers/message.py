@@ -167,8 +167,9 @@ def _parse(raw: bytes, directory: Directory | None, case_prefix: str) -> ParsedM
     att_sections = template.find_sections(content.attachment_text[:MAX_TEXT])
     request_text = text
     attached_template = template.is_template(att_sections) and not template.is_template(sections)
-    body_asks = requests.signals("", text).any_request
-    if attached_template or (content.attachment_text and not body_asks):
+    if attached_template or (
+        content.attachment_text and not requests.signals("", text).any_request
+    ):
         sections = sections + att_sections
         request_text = text + "\n\n" + content.attachment_text[:MAX_TEXT]
     fields = template.template_fields(sections)

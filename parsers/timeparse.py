@@ -193,10 +193,10 @@ def _year(y: str) -> int:
 
 def _dates(text: str, month_first: bool) -> list[tuple[int, int, date]]:
     found: list[tuple[int, int, date]] = []
-    taken: list[tuple[int, int]] = []
+    occupied = bytearray(len(text) + 1)
     for kind, rx in _DATE_PATTERNS:
         for m in rx.finditer(text):
-            if any(s < m.end() and m.start() < e for s, e in taken):
+            if occupied.find(1, m.start(), m.end()) != -1:
                 continue
             try:
                 if kind in ("iso", "ymd"):
@@ -211,7 +211,7 @@ def _dates(text: str, month_first: bool) -> list[tuple[int, int, date]]:
             except (ValueError, KeyError):
                 continue
             found.append((m.start(), m.end(), d))
-            taken.append((m.start(), m.end()))
+            occupied[m.start():m.end()] = b"\x01" * (m.end() - m.start())
     return sorted(found)
 
 
@@ -261,9 +261,11 @@ def find_dates(text: str, *, month_first: bool = False) -> list[Found]:
         zone = _zone_of_text(z) if z else _zone_after(text, m.end())
         out.append(Found(m.start(), m.end(), d, t, zone))
         iso_spans.append((m.start(), m.end()))
-    dates = [x for x in _dates(text, month_first)
-             if not any(s <= x[0] < e for s, e in iso_spans)]
-    times = [x for x in _times(text) if not any(s <= x[0] < e for s, e in iso_spans)]
+    in_iso = bytearray(len(text) + 1)
+    for s, e in iso_spans:
+        in_iso[s:e] = b"\x01" * (e - s)
+    dates = [x for x in _dates(text, month_first) if not in_iso[x[0]]]
+    times = [x for x in _times(text) if not in_iso[x[0]]]
     for ds, de, d in dates:
         best = None
         for k, (ts, te, t) in enumerate(times):
