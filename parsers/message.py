@@ -192,7 +192,8 @@ def _parse(raw: bytes, directory: Directory | None, case_prefix: str) -> ParsedM
     data_text = data_section if data_section.strip() else asking_text
 
     # Identifiers are needed to tell an information request from a data request.
-    country_hint = owner.country if owner else None
+    known = owner or domain_owner
+    country_hint = known.country if known else None
     tz_field = fields.get("requesting_authority.timezone") or fields.get("contact.timezone")
     stated_zone = zone_from_text(tz_field) if tz_field else None
     cp_zone = _directory_zone(owner or domain_owner)
@@ -285,7 +286,6 @@ def _parse(raw: bytes, directory: Directory | None, case_prefix: str) -> ParsedM
     lang_source = text if content.forwarded_by else own
     if not lang_source.strip():
         lang_source = content.attachment_text
-    known = owner or domain_owner
     hints = tuple(x for x in known.languages if x != "en") if known else ()
     lang = language.detect(_label_values_only(lang_source[:MAX_TEXT])[:4000], hints)
 
