@@ -17,10 +17,13 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import jinja2
+import structlog
 
 from config.settings import Settings
 from parsers.directory import Directory
 from parsers.partners import languages as partner_languages
+
+log = structlog.get_logger("watchkeeper.templates")
 
 BUILTIN_DIR = Path(__file__).resolve().parents[1] / "config" / "templates"
 
@@ -65,6 +68,8 @@ def _exists(env: jinja2.Environment, filename: str) -> bool:
         env.get_template(filename)
     except jinja2.TemplateNotFound:
         return False
+    except jinja2.TemplateError:
+        return True  # there, but broken: rendering says so
     return True
 
 
@@ -77,11 +82,8 @@ def candidate_languages(settings: Settings, directory: Directory,
     return tuple(found)
 
 
-def choose(settings: Settings, name: str, languages: Iterable[str],
-           ext: str = "txt") -> tuple[str, str | None]:
-    """The file to use for template `name`: the first language the desk has a file for,
-    else the language-neutral file. Returns (filename, language)."""
-    env = environment(settings)
+def _choose_in(env: jinja2.Environment, name: str, languages: Iterable[str],
+               ext: str) -> tuple[str, str | None]:
     for lang in languages:
         filename = f"{name}.{lang}.{ext}"
         if _exists(env, filename):
@@ -92,20 +94,44 @@ def choose(settings: Settings, name: str, languages: Iterable[str],
     raise TemplateError(f"no template {name!r} (looked for {name}.<language>.{ext})")
 
 
-def render(settings: Settings, name: str, languages: Sequence[str] = (),
-           ext: str = "txt", **context: Any) -> Rendered:
-    """Render template `name` in the first available language of `languages`."""
-    filename, lang = choose(settings, name, [*languages, settings.desk.default_language], ext)
+def choose(settings: Settings, name: str, languages: Iterable[str],
+           ext: str = "txt") -> tuple[str, str | None]:
+    """The file to use for template `name`: the first language the desk has a file for,
+    else the language-neutral file. Returns (filename, language)."""
+    return _choose_in(environment(settings), name, languages, ext)
+
+
+def _render_in(env: jinja2.Environment, name: str, languages: Sequence[str], ext: str,
+               context: dict[str, Any]) -> Rendered:
+    filename, lang = _choose_in(env, name, languages, ext)
     try:
-        text = environment(settings).get_template(filename).render(**context)
+        text = env.get_template(filename).render(**context)
     except jinja2.TemplateError as exc:
-        raise TemplateError(f"template {filename} cannot be rendered: {exc}") from exc
+        where = f" line {exc.lineno}" if isinstance(exc, jinja2.TemplateSyntaxError) else ""
+        raise TemplateError(f"template {filename}{where} cannot be rendered: {exc}") from exc
     subject: str | None = None
     first, sep, rest = text.partition("\n")
     if first.startswith("Subject:") and sep:
         subject = " ".join(first[len("Subject:"):].split())
         text = rest.lstrip("\n")
     return Rendered(subject=subject, text=text, language=lang)
+
+
+def render(settings: Settings, name: str, languages: Sequence[str] = (),
+           ext: str = "txt", **context: Any) -> Rendered:
+    """Render template `name` in the first available language of `languages`.
+
+    A broken file in `desk.templates_dir` must not leave a partner without an answer: the
+    error is logged and the built-in template is used instead.
+    """
+    langs = [*languages, settings.desk.default_language]
+    try:
+        return _render_in(environment(settings), name, langs, ext, context)
+    except TemplateError as exc:
+        if settings.desk.templates_dir is None:
+            raise
+        log.error("template_failed", template=name, error=str(exc), fallback="built-in")
+        return _render_in(_environment(None), name, langs, ext, context)
 
 
 def render_for(settings: Settings, directory: Directory, for_country: str | None, name: str,

@@ -5,10 +5,12 @@ from __future__ import annotations
 import email
 import email.policy
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
+from structlog.testing import capture_logs
 
 from config.settings import Settings
 from daemon.db import transaction
@@ -201,3 +203,15 @@ def test_loop_headers_count_even_when_the_classifier_missed_them(
            ).encode()
     facts = MailFacts.of(MailFacts(kind="request", from_addr="a@fr.example"), raw)
     assert suppression_reason(facts, OFFICIAL) == reason
+
+
+def test_a_broken_override_falls_back_to_the_built_in_template(tmp_path: Path) -> None:
+    """A syntax error in `desk.templates_dir` is logged with the file and line, and the
+    built-in template answers instead."""
+    (tmp_path / "ack.en.txt").write_text("Hello {{ ref \n")
+    settings = Settings(desk={"templates_dir": str(tmp_path)})
+    with capture_logs() as logs:
+        rendered = render(settings, "ack", ["en"], ref="WK-2026-00001")
+    assert "Our case reference: WK-2026-00001" in rendered.text
+    [line] = [e for e in logs if e["event"] == "template_failed"]
+    assert "ack.en.txt line 1" in line["error"]
