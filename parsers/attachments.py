@@ -27,6 +27,11 @@ def _kind(filename: str | None, ctype: str) -> str | None:
     return None
 
 
+def is_readable(filename: str | None, ctype: str) -> bool:
+    """Whether this is a kind of attachment whose text is extracted (PDF, DOCX, plain text)."""
+    return _kind(filename, ctype) is not None
+
+
 def extract_text(
     filename: str | None, ctype: str, data: bytes, charset: str | None = None
 ) -> tuple[str, str | None]:

@@ -13,12 +13,13 @@ from email.message import Message
 
 import charset_normalizer
 
-from parsers.attachments import extract_text
+from parsers.attachments import extract_text, is_readable
 from parsers.htmltext import html_to_text
 from parsers.result import AttachmentInfo
 
 MAX_DEPTH = 4  # nested message/rfc822 levels followed
 MAX_PARTS = 200  # MIME parts looked at in one message
+MAX_READ = 4  # attachments whose text is extracted in one message (each bounded in attachments)
 DETECT_SAMPLE = 65536  # bytes charset detection looks at
 _ENCODED_WORD = re.compile(r"=\?[^?\s]+\?[bBqQ]\?[^?\s]*\?=")
 _MSGID = re.compile(r"<([^<>\s]+)>")
@@ -203,6 +204,7 @@ class _Walk:
         self.returned: Headers | None = None
         self.warnings: list[str] = []
         self.parts = 0
+        self.read = 0
 
     def walk(self, part: Message) -> None:
         self.parts += 1
@@ -241,7 +243,12 @@ class _Walk:
                 self.plain.append(text)
             return
         data = _payload(part)
-        text, note = extract_text(filename, ctype, data, part.get_content_charset())
+        text, note = "", None
+        if self.read < MAX_READ:
+            text, note = extract_text(filename, ctype, data, part.get_content_charset())
+            self.read += 1 if text or note else 0
+        elif is_readable(filename, ctype):
+            note = f"attachment {filename or ctype} not read: more than {MAX_READ} attachments"
         if note:
             self.warnings.append(note)
         info = AttachmentInfo(filename, ctype, len(data), bool(text.strip()))

@@ -133,3 +133,15 @@ def test_text_parsers_never_raise(text: str) -> None:
     quoting.own_text(text)
     quoting.split_forward(text, outlook_blocks=True)
     template.template_fields(template.find_sections(text))
+
+
+def test_attachments_read_per_message_are_bounded() -> None:
+    """Beyond a few attachments per message the rest are listed, not read, with a warning."""
+    part = (b"--b\r\nContent-Type: text/plain; name=n.txt\r\n"
+            b"Content-Disposition: attachment; filename=n.txt\r\n\r\nnote\r\n")
+    raw = (b"From: a@b.example\r\nSubject: many\r\nMIME-Version: 1.0\r\n"
+           b"Content-Type: multipart/mixed; boundary=b\r\n\r\n" + part * 10 + b"--b--\r\n")
+    r = parse_message(raw)
+    assert len(r.attachments) == 10
+    assert sum(a.text_extracted for a in r.attachments) == 4
+    assert any("more than 4 attachments" in w for w in r.warnings)
