@@ -121,7 +121,7 @@ def test_sigterm_finishes_current_message_and_exits_zero(
 ) -> None:
     """SIGTERM during an import: exit 0 within 10 s, heartbeat stopped; a restart completes it."""
     seed_directory(sessions)
-    dovecot.append_many([request_mail(1000 + i).as_bytes() for i in range(150)])
+    dovecot.append_many([request_mail(1000 + i).as_bytes() for i in range(60)])
     config = write_config(tmp_path, imap_port=dovecot.port, smtp_port=smtp_sink.port,
                           db_url=db_url)
     proc = daemon_process(config, log=tmp_path / "daemon.log")
@@ -135,5 +135,5 @@ def test_sigterm_finishes_current_message_and_exits_zero(
         assert len(beats) == 1 and beats[0].stopped_at is not None
     done = run_cli("run", "--once", env=cli_env(config))
     assert done.returncode == 0, done.stderr[-2000:]
-    assert count(sessions, Message) == 150
-    assert count(sessions, Case) == 150
+    assert count(sessions, Message) == 60
+    assert count(sessions, Case) == 60
