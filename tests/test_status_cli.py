@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import json
+import signal
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from models import DaemonInstance, MailboxCheckpoint, Message, OutboxMail
 from tests.conftest import run_cli
-from tests.servers import free_port
+from tests.servers import Dovecot, SmtpSink, free_port
+from tests.test_ingest_support import cli_env, daemon_process, wait_until, write_config
 
 ENV = {"WATCHKEEPER_IMAP__POLL_SECONDS": "10", "WATCHKEEPER_LOGGING__FORMAT": "json"}
 
@@ -124,3 +127,29 @@ def test_status_standby_only_is_degraded(db_url: str, sessions: sessionmaker[Ses
     code, data, _ = status(db_url)
     assert code == 1 and data["role"] == "standby"
     assert data["reasons"] == ["no leader: every running daemon is on standby"]
+
+
+def test_status_follows_a_real_daemon(db_url: str, tmp_path: Path, dovecot: Dovecot,
+                                      smtp_sink: SmtpSink) -> None:
+    """With `watchkeeper run` up, status is healthy and lists INBOX and Sent polled; after
+    SIGTERM the daemon is gone and status says down."""
+    config = write_config(tmp_path, imap_port=dovecot.port, smtp_port=smtp_sink.port,
+                          db_url=db_url, poll_seconds=1)
+    env = cli_env(config)
+    proc = daemon_process(config, log=tmp_path / "daemon.log")
+    try:
+        def healthy() -> bool:
+            return run_cli("status", "--json", env=env).returncode == 0
+
+        wait_until(healthy, 60, "status is healthy")
+        data = json.loads(run_cli("status", "--json", env=env).stdout)
+        assert data["role"] == "leader"
+        assert sorted(f["folder"] for f in data["folders"]) == ["INBOX", "Sent"]
+        assert all(f["last_poll_age_s"] is not None and f["last_poll_age_s"] < 60
+                   for f in data["folders"])
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=15) == 0
+    after = run_cli("status", env=env)
+    assert after.returncode == 2
+    assert "no daemon heartbeat" in after.stderr
