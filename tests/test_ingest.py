@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import email.policy
 import json
 import os
 from collections.abc import Iterator
@@ -411,3 +412,26 @@ def test_extension_links_previous_case(desk: Desk) -> None:
     assert (later.request_type, later.previous_reference) == (
         "preservation_extension", "BKA-CC-2026-1120")
     assert later.previous_case_id == original.id
+
+
+def test_reply_to_our_acknowledgement_joins_the_case(desk: Desk) -> None:
+    """A partner answering our acknowledgement (its outbox Message-ID, no tag) joins the case."""
+    req = request_mail(20, sender=FR)
+    desk.dovecot.append(req.as_bytes())
+    desk.once()
+    case = desk.case_of(req)
+    assert case is not None
+    with desk.sessions() as s:
+        ack = s.scalar(select(OutboxMail).where(OutboxMail.case_id == case.id))
+    assert ack is not None
+    answer = EmailMessage(policy=email.policy.SMTP)
+    answer["From"] = FR_OTHER
+    answer["To"] = OFFICIAL
+    answer["Subject"] = "Thanks"
+    answer["Message-ID"] = "<thanks-20@police.fr.example>"
+    answer["In-Reply-To"] = f"<{ack.message_id}>"
+    answer.set_content("Thank you for the quick confirmation.\n")
+    desk.dovecot.append(answer.as_bytes())
+    desk.once()
+    joined = desk.case_of(answer)
+    assert joined is not None and joined.id == case.id

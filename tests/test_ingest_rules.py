@@ -1,0 +1,60 @@
+"""The pure threading and sender-trust rules."""
+
+from __future__ import annotations
+
+from daemon.threading_rules import authentication_failed, clean_id, same_counterpart, thread_ids
+from parsers.directory import ContactPoint, Directory
+
+DIRECTORY = Directory((
+    ContactPoint(country="FR", authority="OCLCTIC", role="primary",
+                 emails=("cp247@police.fr.example", "duty@police.fr.example"),
+                 timezone="Europe/Paris"),
+    ContactPoint(country="LU", authority="SPJ", role="primary",
+                 emails=("cybercrime@police.lu.example",), timezone="Europe/Luxembourg"),
+))
+FROM = "cp247@police.fr.example"
+
+
+def test_dmarc_fail_from_trusted_authserv_counts() -> None:
+    """A DMARC failure reported by the configured authserv-id marks the sender as failing."""
+    ours = "mx.ncc.gov.example; dmarc=fail (p=reject) header.from=police.fr.example"
+    assert authentication_failed([ours], FROM, "mx.ncc.gov.example")
+
+
+def test_results_from_other_authserv_are_ignored() -> None:
+    """A header written by anyone else (another authserv-id) cannot accuse or clear a sender."""
+    forged = "mx.attacker.example; dmarc=fail header.from=police.fr.example"
+    ours = "mx.ncc.gov.example; dkim=pass header.d=police.fr.example; dmarc=pass"
+    assert not authentication_failed([forged, ours], FROM, "mx.ncc.gov.example")
+
+
+def test_dkim_fail_for_sender_domain_counts_unless_another_passes() -> None:
+    """DKIM failing for the sender's domain counts; a passing signature of the domain clears it."""
+    failing = "mx.ncc.gov.example; dkim=fail header.d=police.fr.example"
+    both = failing + "; dkim=pass header.d=police.fr.example"
+    unrelated = "mx.ncc.gov.example; dkim=fail header.d=newsletter.example"
+    assert authentication_failed([failing], FROM, None)
+    assert not authentication_failed([both], FROM, None)
+    assert not authentication_failed([unrelated], FROM, None)
+
+
+def test_only_topmost_header_without_configured_authserv() -> None:
+    """Without a configured authserv-id only the topmost header (our receiving server) counts."""
+    top = "mx.ncc.gov.example; dmarc=pass"
+    lower = "relay.example; dmarc=fail"
+    assert not authentication_failed([top, lower], FROM, None)
+
+
+def test_same_counterpart_by_address_or_directory_entry() -> None:
+    """The same address or another address of the same contact point is the counterpart."""
+    assert same_counterpart(DIRECTORY, "Duty@police.fr.example", FROM)
+    assert same_counterpart(DIRECTORY, "x@free.example", "X@free.example")
+    assert not same_counterpart(DIRECTORY, "cybercrime@police.lu.example", FROM)
+    assert not same_counterpart(DIRECTORY, "x@free.example", FROM)
+    assert not same_counterpart(DIRECTORY, None, FROM)
+
+
+def test_thread_ids_nearest_first_without_duplicates() -> None:
+    """In-Reply-To first, then References newest to oldest, brackets removed, no repeats."""
+    assert thread_ids("<c@x>", ("<a@x>", "<b@x>", "<c@x>")) == ("c@x", "b@x", "a@x")
+    assert clean_id(" <a@x> ") == "a@x" and clean_id("") is None
