@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import getpass
 import json
+import re
+import signal
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,6 +16,16 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from models import Case, Event, Identifier, Message, OutboxMail
 from tests.conftest import run_cli
+from tests.servers import Dovecot, SmtpSink
+from tests.test_ingest_support import (
+    PARTNERS,
+    cli_env,
+    daemon_process,
+    request_mail,
+    seed_directory,
+    wait_until,
+    write_config,
+)
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 
@@ -270,3 +283,34 @@ def test_case_commands_refuse_empty_database(tmp_path: Any, command: tuple[str, 
     result = run_cli(*command, env=env_for(url))
     assert result.returncode == 2
     assert "watchkeeper db upgrade" in result.stderr
+
+
+def test_case_start_while_daemon_runs_confirms_in_thread(
+    db_url: str, sessions: sessionmaker[Session], tmp_path: Path, dovecot: Dovecot,
+    smtp_sink: SmtpSink,
+) -> None:
+    """With `watchkeeper run` up on the same database, `case REF start` works, and the
+    daemon sends the partner the confirmation in the acknowledgement's thread."""
+    seed_directory(sessions)
+    config = write_config(tmp_path, imap_port=dovecot.port, smtp_port=smtp_sink.port,
+                          db_url=db_url, poll_seconds=1)
+    proc = daemon_process(config, log=tmp_path / "daemon.log")
+    try:
+        request = request_mail(sender=PARTNERS["LU"][0])
+        dovecot.append(request.as_bytes())
+        wait_until(lambda: len(smtp_sink.received) >= 1, 60, "the acknowledgement is sent")
+        ack = smtp_sink.received[0].message
+        reference = re.search(r"\[(WK-\d{4}-\d{5})\]", str(ack["Subject"]))
+        assert reference is not None
+        started = run_cli("case", reference[1], "start", "--by", "alice",
+                          env=cli_env(config))
+        assert started.returncode == 0, started.stderr
+        wait_until(lambda: len(smtp_sink.received) >= 2, 45, "the confirmation is sent")
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=15)
+    confirmation = smtp_sink.received[1]
+    assert confirmation.rcpt_tos == [PARTNERS["LU"][0]]
+    assert confirmation.message["In-Reply-To"] == ack["Message-ID"]
+    assert reference[1] in str(confirmation.message["Subject"])
+    assert case_row(sessions, reference[1]).status == "started"
