@@ -186,3 +186,30 @@ def test_leader_losing_its_lock_connection_steps_down(
             if proc is not None and proc.poll() is None:
                 proc.send_signal(signal.SIGTERM)
                 proc.wait(timeout=15)
+
+
+def test_standby_stops_cleanly_on_sigterm(
+    tmp_path: Path, pg_url: str, pg_sessions: sessionmaker[Session], dovecot: Dovecot,
+    smtp_sink: SmtpSink,
+) -> None:
+    """A standby stops on SIGTERM with exit 0 within 10 s and is no longer listed as
+    running; the leader keeps leading."""
+    config = write_config(tmp_path, imap_port=dovecot.port, smtp_port=smtp_sink.port,
+                          db_url=pg_url, poll_seconds=1)
+    leader = daemon_process(config, log=tmp_path / "leader.log")
+    standby: subprocess.Popen[bytes] | None = None
+    try:
+        wait_until(lambda: _roles(pg_sessions) == ["leader"], 40, "the first daemon leads")
+        standby = daemon_process(config, log=tmp_path / "standby.log")
+        wait_until(lambda: _roles(pg_sessions) == ["leader", "standby"], 40, "a standby")
+        stopped_at = time.monotonic()
+        standby.send_signal(signal.SIGTERM)
+        assert standby.wait(timeout=10) == 0
+        assert time.monotonic() - stopped_at < 10
+        assert _roles(pg_sessions) == ["leader"]
+        assert leader.poll() is None
+    finally:
+        for proc in (leader, standby):
+            if proc is not None and proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+                proc.wait(timeout=15)
