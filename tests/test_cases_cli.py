@@ -133,7 +133,9 @@ def test_cases_bad_country_is_one_line(db_url: str) -> None:
 def test_case_show_has_parties_deadlines_identifiers_timeline(
     db_url: str, sessions: sessionmaker[Session]
 ) -> None:
-    """`case REF show` prints parties, references, identifiers, deadlines and the timeline."""
+    """`case REF show` prints parties, the partner's local time and number to call,
+    references, identifiers, deadlines and the timeline."""
+    seed_directory(sessions)
     cid = make_case(sessions, "WK-2026-00042", their_reference="BKA-77/2026", urgent=True,
                     start_due_at=NOW - timedelta(minutes=30), provider="Example Mail GmbH",
                     answer_due_at=NOW + timedelta(hours=20),
@@ -151,8 +153,10 @@ def test_case_show_has_parties_deadlines_identifiers_timeline(
     out = result.stdout
     for expected in ("WK-2026-00042", "preservation", "URGENT", "poc247@bka.de.example",
                      "verified", "BKA-77/2026", "Example Mail GmbH", "203.0.113.9",
-                     "2026-11-20", "start by", "OVERDUE", "answer by", "preservation expires",
-                     "mail in", "Preservation BKA-77", "case_opened by watchkeeper"):
+                     "2026-11-20 14:03:00 UTC", "start by", "OVERDUE", "answer by",
+                     "preservation expires",
+                     "mail in", "Preservation BKA-77", "case_opened by watchkeeper",
+                     "partner now:", "Europe/Berlin", "call +33 1 40 00 00 01"):
         assert expected in out, expected
     assert out.index("mail in") < out.index("case_opened")
 

@@ -15,7 +15,9 @@ from daemon.casework import CaseError
 from daemon.commands.cases import local
 from daemon.context import AppContext, from_args, operator_name
 from daemon.db import transaction
+from daemon.directory_store import load_directory
 from models import Case, Event, Identifier, Message, OutboxMail
+from parsers.partners import number_to_call
 
 ACTIONS = ("show", "start", "answer", "close", "reopen", "note", "called", "link")
 
@@ -103,10 +105,18 @@ def show(session: Session, case: Case, ctx: AppContext) -> str:
     title = case.request_type or "request type unknown"
     urgent = "  URGENT" if case.urgent else ""
     out = [f"{case.reference}  {case.direction} {title}{urgent}  status: {case.status}",
-           f"  subject:          {case.subject or '-'}"]
+           f"  subject:          {case.subject or '-'}",
+           f"  times in:         {zone.key} (the desk's zone)"]
     verified = "verified official address" if case.sender_verified else "NOT a verified address"
     out.append(f"  partner:          {case.country or '??'}  "
                f"{case.counterpart_address or '-'} ({verified})")
+    if case.country:
+        choice = number_to_call(load_directory(session), case.country, now)
+        if choice is not None:
+            inside = "in" if choice.in_office_hours else "outside"
+            out.append(f"  partner now:      {choice.local_time:%a %H:%M} "
+                       f"{choice.contact_point.timezone} ({inside} office hours "
+                       f"{choice.office_hours}); call {choice.phone} ({choice.reason})")
     out.append(f"  their reference:  {case.their_reference or '-'}")
     if case.previous_reference:
         out.append(f"  previous ref:     {case.previous_reference}")
@@ -155,8 +165,9 @@ def show(session: Session, case: Case, ctx: AppContext) -> str:
     out.append("Identifiers:")
     idents = session.scalars(select(Identifier).where(Identifier.case_id == case.id)
                              .order_by(Identifier.id)).all()
-    out += [f"  {i.type:<8} {i.value}" + (f"   at {i.timestamp.isoformat()}"
-            if i.timestamp else "   (no instant)") for i in idents] or ["  none"]
+    out += [f"  {i.type:<8} {i.value}" + (
+        f"   at {i.timestamp:%Y-%m-%d %H:%M:%S} UTC ({local(i.timestamp, zone)} desk time)"
+        if i.timestamp else "   (no instant given)") for i in idents] or ["  none"]
 
     out.append(f"Timeline ({zone.key}):")
     out += [f"  {t(at)}  {line}" for at, line in timeline(session, case, zone)] or ["  empty"]
