@@ -76,11 +76,17 @@ def _partner_of_sender(directory: Directory, address: str) -> ContactPoint | Non
     return directory.owner_of(address) or directory.owner_of_domain(address.rpartition("@")[2])
 
 
+# The replies an incoming mail triggers. Pings, reminders and confirmations an operator
+# asked for are planned by the desk itself and do not use up a partner's allowance.
+REPLY_PURPOSES = (ACK, RESEND_REQUEST)
+
+
 def recent_auto_mails(session: Session, address: str, now: datetime) -> int:
-    """Automatic mails planned to `address` (first recipient) in the hour before `now`."""
+    """Automatic replies planned to `address` (first recipient) in the hour before `now`."""
     count = session.scalar(
         select(func.count(OutboxMail.id)).where(
             OutboxMail.auto.is_(True),
+            OutboxMail.purpose.in_(REPLY_PURPOSES),
             OutboxMail.first_recipient == address.strip().lower(),
             OutboxMail.created_at > now - timedelta(hours=1),
         )

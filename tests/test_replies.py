@@ -19,7 +19,15 @@ from structlog.testing import capture_logs
 from config.settings import Settings
 from daemon.db import transaction
 from daemon.incoming import Env, Incoming
-from daemon.outbox import ACK, DELIVERY_FAILURE_ALERT, EXECUTION_STARTED, RESEND_REQUEST
+from daemon.outbox import (
+    ACK,
+    DELIVERY_FAILURE_ALERT,
+    EXECUTION_STARTED,
+    RESEND_REQUEST,
+    Draft,
+    enqueue,
+)
+from daemon.ping import PING
 from daemon.replies import plan_execution_started, plan_replies, reply_subject
 from models import Case, Event, Message, OutboxMail
 from parsers.directory import Directory, load_toml
@@ -308,6 +316,19 @@ def test_rate_limit_per_address_and_hour(world: World) -> None:
     world.receive(Parsed(message_id="later@interieur.fr.example"),
                   now=T0 + timedelta(minutes=60, seconds=1))
     assert len(world.outbox()) == 6  # the first ack left the window
+
+
+def test_pings_and_reminders_do_not_use_up_a_partners_reply_allowance(world: World) -> None:
+    """Mail the desk plans by itself (a ping round) is not counted against the limit."""
+    with transaction(world.sessions) as s:
+        for i in range(5):
+            enqueue(s, Draft(key=f"ping:{i}", purpose=PING, to=[FR], subject="Ping",
+                             text="ping", auto_submitted="auto-generated"),
+                    official_address=OFFICIAL, from_name="Desk", now=T0)
+    world.receive(Parsed(), now=T0 + timedelta(minutes=1))
+    acks = [row for row in world.outbox() if row.purpose == ACK]
+    assert len(acks) == 1
+    assert world.events("ack_suppressed") == []
 
 
 def test_human_reply_history_and_sent_mail_get_nothing_and_no_event(world: World) -> None:
