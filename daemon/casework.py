@@ -8,8 +8,6 @@ command-by-mail, so both leave the same audit trail.
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -18,7 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from config.settings import Settings
-from daemon import audit
+from daemon import audit, deadlines, replies
 from models import Case, Event
 
 log = structlog.get_logger("watchkeeper.cases")
@@ -74,14 +72,10 @@ def start(session: Session, case: Case, *, actor: str, now: datetime, settings: 
         from daemon.directory_store import load_directory
 
         directory = load_directory(session)
-    on_started = _optional("daemon.deadlines", "on_started")
-    if on_started is not None:
-        on_started(case, settings, directory, now)
+    deadlines.on_started(case, settings, directory, now)
     event = _done(session, case, "case_started", actor=actor, now=now, previous=previous)
-    plan = _optional("daemon.replies", "plan_execution_started")
-    if plan is not None:
-        plan(session, settings=settings, directory=directory, case=case, now=now,
-             actor=actor)
+    replies.plan_execution_started(session, settings=settings, directory=directory, case=case,
+                                   now=now, actor=actor)
     return event
 
 
@@ -172,15 +166,6 @@ def link(session: Session, case: Case, other_reference: str, *, actor: str,
     case.previous_case_id = other.id
     return _done(session, case, "case_linked", actor=actor, now=now,
                  previous_case=other.reference, replaced=replaced)
-
-
-def _optional(module: str, name: str) -> Callable[..., Any] | None:
-    """A hook another part of the desk provides, when its module defines it."""
-    try:
-        found = getattr(importlib.import_module(module), name, None)
-    except ModuleNotFoundError:
-        return None
-    return found if callable(found) else None
 
 
 def _iso(at: datetime | None) -> str:

@@ -237,6 +237,14 @@ def _plus(r: PassResult, *, fetched: int = 0, stored: int = 0, quarantined: int 
     )
 
 
+def record_idle(sessions: sessionmaker[Session], folder: str, idle: bool) -> None:
+    """Whether the folder's watcher waits in IDLE (True) or polls, for `status`."""
+    with transaction(sessions) as session:
+        cp = session.get(MailboxCheckpoint, folder)
+        if cp is not None and cp.idle != idle:
+            cp.idle = idle
+
+
 def record_error(sessions: sessionmaker[Session], folder: str, error: str) -> None:
     """Keep the last connection or database error on the checkpoint for `status`."""
     try:

@@ -9,18 +9,15 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import importlib
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from email.utils import getaddresses
-from types import ModuleType
 from typing import Any
 
 import structlog
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from daemon import audit, ping, replies
+from daemon import audit, deadlines, ping, replies
 from daemon.incoming import Env, Incoming
 from daemon.outbox import is_our_message_id
 from daemon.references import allocate_reference
@@ -32,6 +29,7 @@ from daemon.threading_rules import (
     thread_ids,
 )
 from models import Case, ContactEmail, Identifier, Message, OutboxMail
+from parsers.message import parse_message
 
 log = structlog.get_logger("watchkeeper.ingest")
 
@@ -106,85 +104,8 @@ Step = Callable[[Session, Work], Work]
 # --- the parser ----------------------------------------------------------------------------
 
 
-def _parser() -> ModuleType | None:
-    try:
-        return importlib.import_module("parsers.message")
-    except ModuleNotFoundError:
-        return None
-
-
-@dataclasses.dataclass(frozen=True)
-class _MinimalParse:
-    """Headers only, used when the message parser is not installed."""
-
-    kind: str
-    subject: str
-    message_id: str | None
-    in_reply_to: str | None
-    references: tuple[str, ...]
-    from_addr: str | None
-    from_name: str | None
-    to_addrs: tuple[str, ...]
-    cc_addrs: tuple[str, ...]
-    date: datetime | None
-    request_type: str | None = None
-    urgent: bool = False
-    country: str | None = None
-    sender_verified: bool = False
-    case_ref: str | None = None
-    their_reference: str | None = None
-    previous_reference: str | None = None
-    identifiers: tuple[Any, ...] = ()
-    provider: str | None = None
-    language: str | None = None
-    ping_token: str | None = None
-    error: str | None = None
-
-
-def _minimal_parse(raw: bytes, directory: Any, case_prefix: str) -> _MinimalParse:
-    import email
-    import email.policy
-    import re
-
-    msg = email.message_from_bytes(raw, policy=email.policy.default)
-
-    def one(name: str) -> str:
-        try:
-            return str(msg.get(name, "") or "")
-        except (ValueError, TypeError, IndexError):
-            return ""
-
-    def addrs(name: str) -> tuple[str, ...]:
-        return tuple(a.lower() for _, a in getaddresses([one(name)]) if "@" in a)
-
-    sender = getaddresses([one("From")])
-    from_name, from_addr = sender[0] if sender else ("", "")
-    subject = one("Subject")
-    tag = re.search(rf"\[({case_prefix}-\d{{4}}-\d{{5}})\]", subject)
-    try:
-        date = msg["Date"].datetime if msg["Date"] is not None else None
-    except (AttributeError, ValueError, TypeError):
-        date = None
-    refs = tuple(re.findall(r"<[^<>\s]+>", one("References")))
-    irt = one("In-Reply-To") or None
-    owner = directory.owner_of(from_addr) if from_addr and directory is not None else None
-    kind = "reply" if irt or subject.lower().startswith(("re:", "aw:", "sv:")) else (
-        "request" if re.search(r"preserv|article 29|art\. 29", subject, re.I) else "other")
-    return _MinimalParse(
-        kind=kind, subject=subject, message_id=clean_id(one("Message-ID")), in_reply_to=irt,
-        references=refs, from_addr=from_addr.lower() or None, from_name=from_name or None,
-        to_addrs=addrs("To"), cc_addrs=addrs("Cc"),
-        date=date if date is not None and date.tzinfo is not None else None,
-        country=owner.country if owner else None, sender_verified=owner is not None,
-        case_ref=tag.group(1) if tag else None,
-    )
-
-
 def parse(raw: bytes, env: Env) -> Any:
-    module = _parser()
-    if module is None:
-        return _minimal_parse(raw, env.directory, env.settings.desk.case_prefix)
-    return module.parse_message(raw, env.directory, case_prefix=env.settings.desk.case_prefix)
+    return parse_message(raw, env.directory, case_prefix=env.settings.desk.case_prefix)
 
 
 def _plain(value: Any) -> Any:
@@ -414,11 +335,7 @@ def _update_case(session: Session, w: Work) -> Work:
 
 
 def _partner_acknowledged(case: Case, w: Work) -> None:
-    deadlines = _optional("daemon.deadlines")
-    if deadlines is not None and hasattr(deadlines, "on_partner_acknowledged"):
-        deadlines.on_partner_acknowledged(case, w.env.settings, w.env.directory, w.at)
-    elif case.partner_acked_at is None:
-        case.partner_acked_at = w.at
+    deadlines.on_partner_acknowledged(case, w.env.settings, w.env.directory, w.at)
 
 
 def _open_incoming(session: Session, w: Work) -> Work:
@@ -493,10 +410,7 @@ def _opened(session: Session, w: Work, case: Case) -> Work:
     case.rules = list(w.rules)
     if w.candidate is not None:
         case.details = {**case.details, "candidate_case": w.candidate.reference}
-    if w.fetched.role == "sent" and case.direction == "outgoing":
-        pass
-    deadlines = _optional("daemon.deadlines")
-    if deadlines is not None and hasattr(deadlines, "apply_deadlines") and not case.historical:
+    if not case.historical:
         deadlines.apply_deadlines(case, w.env.settings, w.env.directory)
     message.case_id = case.id
     audit.record(session, "case_opened", at=w.env.now, actor=ACTOR, case=case, message=message,
@@ -564,13 +478,6 @@ def _text(value: Any, limit: int) -> str | None:
     if value is None or value == "":
         return None
     return str(value)[:limit]
-
-
-def _optional(name: str) -> ModuleType | None:
-    try:
-        return importlib.import_module(name)
-    except ModuleNotFoundError:
-        return None
 
 
 def only_live(session: Session, w: Work) -> Work:

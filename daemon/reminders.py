@@ -570,3 +570,8 @@ def flag_retention_risks(
         log.warning("retention_risk_flagged", case=case.reference, country=case.country,
                     identifier=value, category=category, deleted_at=_iso(deleted))
     return len(earliest)
+
+
+def forget_compiled() -> None:
+    """Drop the compiled templates: the next mail reads the template files again (SIGHUP)."""
+    _environment.cache_clear()

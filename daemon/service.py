@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib
 import os
 import random
 import signal
@@ -14,18 +13,18 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from types import FrameType, ModuleType
+from types import FrameType
 from typing import Any
 
 import structlog
 from sqlalchemy.exc import SQLAlchemyError
 
 from config.settings import Settings
-from daemon import __version__, jobs, sender
+from daemon import __version__, jobs, reminders, scheduler, sender, templates
 from daemon.context import AppContext
 from daemon.db import transaction
-from daemon.directory_store import load_directory
-from daemon.ingest import Folder, record_error, sync_folder
+from daemon.directory_store import load_directory, reload_from_file
+from daemon.ingest import Folder, record_error, record_idle, sync_folder
 from daemon.mailbox import Mailbox, MailboxError
 from models import DaemonInstance
 from parsers.directory import Directory
@@ -55,15 +54,6 @@ def _one_line(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
 
 
-def _optional(name: str) -> ModuleType | None:
-    try:
-        return importlib.import_module(name)
-    except ModuleNotFoundError as exc:
-        if exc.name != name:
-            raise
-        return None
-
-
 def backoff_delay(settings: Settings, attempt: int) -> float:
     """Exponential, capped, with jitter so that several daemons do not retry in step."""
     imap = settings.imap
@@ -90,6 +80,18 @@ class Service:
     def directory(self) -> Directory:
         with self._lock:
             return self._directory
+
+    def refresh(self) -> None:
+        """At start and on SIGHUP: import the configured directory file (a refused file
+        leaves the directory as it was), read the directory, forget compiled templates."""
+        path = self.settings.directory.path
+        if path is not None:
+            self._safely("directory_reload",
+                         lambda: reload_from_file(self.sessions, path, "watchkeeper",
+                                                  self.clock.now()))
+        self.load_directory()
+        templates.forget_compiled()
+        reminders.forget_compiled()
 
     def load_directory(self) -> None:
         with transaction(self.sessions) as session:
@@ -184,7 +186,7 @@ class Service:
     # --- --once ----------------------------------------------------------------------------
 
     def run_once(self) -> int:
-        self.load_directory()
+        self.refresh()
         self.heartbeat()
         mailbox = Mailbox(self.settings.imap)
         try:
@@ -212,13 +214,9 @@ class Service:
     # --- the daemon --------------------------------------------------------------------------
 
     def run_forever(self) -> int:
-        self.load_directory()
+        self.refresh()
         self.heartbeat()
-        scheduler = _optional("daemon.scheduler")
-        if scheduler is not None and not hasattr(scheduler, "start"):
-            scheduler = None
-        if scheduler is not None:
-            scheduler.start(self.ctx)
+        scheduler.start(self.ctx)
         watchers = [
             threading.Thread(target=self.watch, args=(role,), name=f"watch-{role}", daemon=True)
             for role in ("inbox", "sent")
@@ -227,7 +225,7 @@ class Service:
             t.start()
         log.info("daemon_started", instance=self.instance_id, pid=os.getpid())
         tick = float(self.settings.schedule.tick_seconds)
-        last_beat = last_delivery = last_jobs = time.monotonic()
+        last_beat = last_delivery = time.monotonic()
         try:
             while not self.stop.is_set():
                 self.wake.wait(timeout=min(tick, HEARTBEAT_SECONDS, DELIVERY_SECONDS))
@@ -236,14 +234,12 @@ class Service:
                 now = time.monotonic()
                 if self.reload.is_set():
                     self.reload.clear()
-                    self._safely("directory_reload", self.load_directory)
+                    log.info("reload_requested", signal="SIGHUP")
+                    self._safely("reload", self.refresh)
                 if self.wake.is_set() or now - last_delivery >= DELIVERY_SECONDS:
                     self.wake.clear()
                     self._safely("outbox_delivery", self.deliver)
                     last_delivery = now
-                if scheduler is None and now - last_jobs >= tick:
-                    self._safely("jobs", self.run_jobs)
-                    last_jobs = now
                 if now - last_beat >= HEARTBEAT_SECONDS:
                     self._safely("heartbeat", self.heartbeat)
                     last_beat = now
@@ -252,8 +248,7 @@ class Service:
             deadline = time.monotonic() + 8.0
             for t in watchers:
                 t.join(timeout=max(0.1, deadline - time.monotonic()))
-            if scheduler is not None:
-                self._safely("scheduler_stop", scheduler.stop)
+            self._safely("scheduler_stop", scheduler.stop)
             self._safely("heartbeat", lambda: self.heartbeat(stopping=True))
             log.info("daemon_stopped", instance=self.instance_id)
         return 0
@@ -276,7 +271,7 @@ class Service:
                     while not self.stop.is_set():
                         self._sync(mailbox, folder)
                         attempt = 0
-                        self._wait_for_mail(mailbox)
+                        self._wait_for_mail(mailbox, folder.name)
             except Exception as exc:  # reconnect whatever failed
                 attempt += 1
                 delay = backoff_delay(self.settings, attempt)
@@ -288,12 +283,14 @@ class Service:
             finally:
                 mailbox.close()
 
-    def _wait_for_mail(self, mailbox: Mailbox) -> None:
+    def _wait_for_mail(self, mailbox: Mailbox, folder: str) -> None:
         """Until the server reports a change, the poll interval passes, or we must stop."""
         imap = self.settings.imap
         limit = float(min(imap.poll_seconds, imap.idle_renew_seconds))
         started = time.monotonic()
-        if not mailbox.can_idle():
+        idle = mailbox.can_idle()
+        record_idle(self.sessions, folder, idle)
+        if not idle:
             while not self.stop.is_set() and time.monotonic() - started < imap.poll_seconds:
                 self.stop.wait(min(STOP_CHECK_SECONDS, imap.poll_seconds))
             return

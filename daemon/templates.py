@@ -151,3 +151,8 @@ def format_local(at: datetime, zone: ZoneInfo) -> str:
     label = f"UTC{sign}{minutes // 60:02d}:{minutes % 60:02d}"
     shown = f"{name} ({label})" if name and not name.startswith(("+", "-")) else label
     return f"{local:%Y-%m-%d %H:%M} {shown}"
+
+
+def forget_compiled() -> None:
+    """Drop the compiled templates: the next mail reads the template files again (SIGHUP)."""
+    _environment.cache_clear()

@@ -16,6 +16,7 @@ from models import Case, DaemonInstance, Message
 from tests.conftest import run_cli
 from tests.servers import Dovecot, SmtpSink
 from tests.test_ingest_support import (
+    PARTNERS,
     cli_env,
     count,
     daemon_process,
@@ -138,3 +139,73 @@ def test_sigterm_finishes_current_message_and_exits_zero(
     assert done.returncode == 0, done.stderr[-2000:]
     assert count(sessions, Message) == 60
     assert count(sessions, Case) == 60
+
+
+def _directory_toml(countries: dict[str, tuple[str, ...]]) -> str:
+    blocks = []
+    for country, emails in countries.items():
+        blocks.append(f"""
+[[contact_points]]
+country = "{country}"
+authority = "Cybercrime unit {country}"
+role = "primary"
+emails = [{", ".join(f'"{e}"' for e in emails)}]
+office_phone = "+33 1 40 00 00 01"
+timezone = "Europe/Paris"
+office_hours = "24/7"
+languages = ["en"]
+""")
+    return "".join(blocks)
+
+
+def _case_country(sessions: sessionmaker[Session], mid: str) -> str | None:
+    with sessions() as s:
+        return s.scalar(select(Case.country).join(Message, Message.case_id == Case.id)
+                        .where(Message.message_id == mid))
+
+
+def test_sighup_reloads_directory_file_and_templates(
+    tmp_path: Path, db_url: str, sessions: sessionmaker[Session], dovecot: Dovecot,
+    smtp_sink: SmtpSink,
+) -> None:
+    """The configured directory file is imported at start; after SIGHUP a changed file and a
+    new template override are what the next request is handled with."""
+    directory = tmp_path / "directory.toml"
+    directory.write_text(_directory_toml({"FR": PARTNERS["FR"]}), encoding="utf-8")
+    overrides = tmp_path / "templates"
+    overrides.mkdir()
+    config = write_config(tmp_path, imap_port=dovecot.port, smtp_port=smtp_sink.port,
+                          db_url=db_url, poll_seconds=60)
+    text = config.read_text(encoding="utf-8").replace(
+        "[desk]\n", f'[desk]\ntemplates_dir = "{overrides}"\n')
+    config.write_text(text + f'\n[directory]\npath = "{directory}"\n', encoding="utf-8")
+    log = tmp_path / "daemon.log"
+    proc = daemon_process(config, log=log)
+    try:
+        wait_until(lambda: any(e.get("event") == "daemon_started" for e in _events(log)),
+                   30, "daemon start")
+        time.sleep(0.5)  # both watchers in IDLE
+        first = request_mail(960, sender=PARTNERS["FR"][0])
+        dovecot.append(first.as_bytes())
+        wait_until(lambda: _case_country(sessions, first["Message-ID"].strip("<>")) == "FR",
+                   30, "FR case from the directory file read at start")
+        [ack] = smtp_sink.handler.wait_for(1, timeout=30)
+        assert "automatic acknowledgement" in ack.data.decode()
+
+        directory.write_text(_directory_toml({"FR": PARTNERS["FR"], "LU": PARTNERS["LU"]}),
+                             encoding="utf-8")
+        (overrides / "ack.en.txt").write_text("Override for {{ ref }}.\n", encoding="utf-8")
+        proc.send_signal(signal.SIGHUP)
+        wait_until(lambda: sum(e.get("event") == "directory_reloaded"
+                               for e in _events(log)) >= 2, 30, "reload after SIGHUP")
+        second = request_mail(961, sender=PARTNERS["LU"][0])
+        dovecot.append(second.as_bytes())
+        wait_until(lambda: _case_country(sessions, second["Message-ID"].strip("<>")) == "LU",
+                   30, "LU case from the reloaded directory")
+        mails = smtp_sink.handler.wait_for(2, timeout=30)
+        assert "Override for WK-" in mails[1].data.decode()
+        [reload] = [e for e in _events(log) if e.get("event") == "directory_reloaded"][1:]
+        assert reload["added"] == 1
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=10) == 0

@@ -147,6 +147,8 @@ def test_status_follows_a_real_daemon(db_url: str, tmp_path: Path, dovecot: Dove
         assert sorted(f["folder"] for f in data["folders"]) == ["INBOX", "Sent"]
         assert all(f["last_poll_age_s"] is not None and f["last_poll_age_s"] < 60
                    for f in data["folders"])
+        wait_until(lambda: all(f["idle"] for f in json.loads(
+            run_cli("status", "--json", env=env).stdout)["folders"]), 30, "both folders in IDLE")
     finally:
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=15) == 0
