@@ -23,6 +23,6 @@ WORKDIR /var/lib/watchkeeper
 VOLUME ["/var/lib/watchkeeper"]
 
 HEALTHCHECK --interval=60s --timeout=20s --start-period=60s --retries=3 \
-    CMD ["watchkeeper", "config", "check"]
+    CMD ["sh", "-c", "watchkeeper status || [ $? -eq 1 ]"]
 
 CMD ["sh", "-c", "watchkeeper db upgrade && exec watchkeeper run"]
