@@ -320,7 +320,7 @@ def _update_case(session: Session, w: Work) -> Work:
             changed["first_response_at"] = w.at.isoformat()
     elif case.direction == "outgoing" and kind in HUMAN_KINDS and case.partner_acked_at is None \
             and same_counterpart(w.env.directory, message.from_addr, case.counterpart_address):
-        _partner_acknowledged(case, w)
+        deadlines.on_partner_acknowledged(case, w.env.settings, w.env.directory, w.at)
         changed["partner_acked_at"] = w.at.isoformat()
     flags = tuple(f for f in w.flags if f in ("spoofing_suspected", "oversized_message"))
     if flags:
@@ -332,10 +332,6 @@ def _update_case(session: Session, w: Work) -> Work:
              rule="thread_by_reference" if "thread_by_reference" in w.rules else "thread_by_tag",
              **changed)
     return w
-
-
-def _partner_acknowledged(case: Case, w: Work) -> None:
-    deadlines.on_partner_acknowledged(case, w.env.settings, w.env.directory, w.at)
 
 
 def _open_incoming(session: Session, w: Work) -> Work:
