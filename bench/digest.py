@@ -161,7 +161,7 @@ def main() -> int:
         engine = make_engine(url)
         sessions = session_factory(engine)
         clock = ManualClock(NOW)
-        planned, ticks = -1, []
+        planned, ticks = -1, list[float]()
         while len(ticks) < 50:
             t0 = time.perf_counter()
             jobs.run_due(settings, sessions, clock)

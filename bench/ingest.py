@@ -1,7 +1,8 @@
 """Ingest throughput: raw IMAP+parse ceiling versus `watchkeeper run --once` on both databases.
 
-Seeds N messages (realistic sizes, about 10% with attachments, dated over the past year so
-that the first run imports them as history) into a private Dovecot, then prints:
+Seeds N messages (realistic sizes, about 10% with a PDF attachment holding a page of text
+and a scanned image, dated over the past year so that the first run imports them as
+history) into a private Dovecot, then prints:
 
 * the ceiling: imapclient fetching every message and parsing it with the standard
   library, no database;
@@ -72,9 +73,36 @@ def make_mail(i: int, rng: random.Random) -> bytes:
     if kind >= 0.8:
         msg.add_alternative(f"<html><body><p>{text}</p></body></html>", subtype="html")
     if rng.random() < 0.10:
-        msg.add_attachment(os.urandom(rng.randint(20_000, 400_000)), maintype="application",
+        msg.add_attachment(make_pdf(i, rng.randint(20_000, 400_000)), maintype="application",
                            subtype="pdf", filename=f"request-{i}.pdf")
     return msg.as_bytes()
+
+
+def make_pdf(i: int, size: int) -> bytes:
+    """A one-page PDF with a line of text and a scanned-image stream filling it to `size`."""
+    text = f"BT /F1 12 Tf 72 720 Td (Preservation request BEN-{i}, account acct{i}) Tj ET"
+    image = os.urandom(max(0, size - 1200))
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
+        b"/Resources << /Font << /F1 5 0 R >> /XObject << /Im1 6 0 R >> >> >>",
+        b"<< /Length %d >>\nstream\n%s\nendstream" % (len(text), text.encode()),
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+        b"<< /Type /XObject /Subtype /Image /Width 1 /Height 1 /ColorSpace /DeviceGray "
+        b"/BitsPerComponent 8 /Length %d >>\nstream\n%s\nendstream" % (len(image), image),
+    ]
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for n, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n%s\nendobj\n" % (n, body)
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
+        len(objects) + 1, xref)
+    return bytes(out)
 
 
 def seed(dovecot: Dovecot, n: int) -> int:

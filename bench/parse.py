@@ -59,7 +59,7 @@ def generate(count: int, out: Path, rnd: random.Random) -> list[Path]:
 
 def bare(raw: bytes) -> None:
     msg = message_from_bytes(raw, policy=policy.default)
-    body = msg.get_body(preferencelist=("plain", "html"))  # type: ignore[attr-defined]
+    body = msg.get_body(preferencelist=("plain", "html"))
     if body is not None:
         with contextlib.suppress(LookupError, ValueError, AssertionError):
             body.get_content()

@@ -55,6 +55,8 @@ def extract_text(
 
 
 def _pdf(data: bytes, label: str) -> tuple[str, str | None]:
+    if b"%PDF-" not in data[:1024]:  # readers look for the header in the first kilobyte
+        return "", f"attachment {label} not read: not a PDF (no %PDF- header)"
     from pypdf import PdfReader
 
     logging.getLogger("pypdf").setLevel(logging.ERROR)

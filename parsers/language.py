@@ -76,14 +76,15 @@ def _chunks(paragraphs: list[str]) -> list[str]:
     """Short paragraphs (greeting, one-line items) joined until each chunk says enough:
     fewer, longer calls to the detector, each more reliable."""
     out: list[str] = []
-    current = ""
+    current, letters = "", 0
     for p in paragraphs:
         current = f"{current}\n\n{p}" if current else p
-        if _letters(current) >= CHUNK_LETTERS:
+        letters += _letters(p)
+        if letters >= CHUNK_LETTERS:
             out.append(current)
-            current = ""
+            current, letters = "", 0
     if current:
-        if out and _letters(current) < MIN_LETTERS * 4:
+        if out and letters < MIN_LETTERS * 4:
             out[-1] = f"{out[-1]}\n\n{current}"
         else:
             out.append(current)
@@ -91,7 +92,7 @@ def _chunks(paragraphs: list[str]) -> list[str]:
 
 
 def _letters(text: str) -> int:
-    return sum(1 for c in text if c.isalpha())
+    return sum(map(str.isalpha, text))
 
 
 def _detect_one(text: str, hints: tuple[str, ...] = ()) -> str | None:

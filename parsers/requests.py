@@ -5,19 +5,23 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from parsers.scan import Keywords
+
 _F = re.IGNORECASE | re.UNICODE
 
 
-def _rx(*alternatives: str, folded: bool = True) -> re.Pattern[str]:
+def _rx(*alternatives: str, folded: bool = True) -> Keywords:
     """One pattern of alternatives. `folded` patterns are matched against lower-cased text,
-    which is several times faster than case-insensitive matching of long alternations.
+    which is several times faster than case-insensitive matching of long alternations, and
+    are not searched at all when none of their literal stems occurs in the text.
     Alternatives that start at a word boundary share one leading \\b, so the engine gives up
     at once inside words instead of trying each of them."""
     at_word = [a[2:] for a in alternatives if a.startswith(r"\b")]
     anywhere = [a for a in alternatives if not a.startswith(r"\b")]
     parts = ([r"\b(?:" + "|".join(f"(?:{a})" for a in at_word) + ")"] if at_word else [])
     parts += [f"(?:{a})" for a in anywhere]
-    return re.compile("|".join(parts), re.UNICODE if folded else _F)
+    pattern = re.compile("|".join(parts), re.UNICODE if folded else _F)
+    return Keywords(pattern, alternatives if folded else None)
 
 
 _ART = r"(?:art(?:icles?|\.|ikel|ículos?|icolo|icoli|igos?|ykuł|icolul|iculo|\.?)?|§|čl\.|madde)"
@@ -90,7 +94,8 @@ INFORMATION = _rx(
     r"no hay datos (?:que|a) conservar", r"vorremmo sapere", r"vorremmo chiedere se",
     r"nessun dato da conservare", r"gostar[íi]amos de saber", r"chcielibyśmy (?:wiedzieć|zapytać)",
     r"dorim să (?:știm|aflăm)", r"öğrenmek isti", r"radi by sme vedeli", r"chtěli bychom vědět",
-    r"cuestión|questão|pergunta|domanda|frage zum|kérdés|pytanie|întrebare",
+    r"cuestión", r"questão", r"pergunta", r"domanda", r"frage zum", r"kérdés", r"pytanie",
+    r"întrebare",
 )
 NO_DATA = _rx(
     r"no data to (?:be )?preserv", r"nothing to preserve", r"pas de données à conserver",
@@ -104,7 +109,8 @@ ASK = _rx(
     r"\brequest(?:ing)? (?:the |an |you to )?(?:extension|preservation|disclosure)",
     r"\bkindly (?:preserve|extend|disclose|provide)",
     r"\bnous (?:vous )?(?:demandons|sollicitons|prions)",
-    r"\b(?:veuillez|merci de) (?:conserver|prolonger|communiquer|nous communiquer)",
+    r"\bveuillez (?:conserver|prolonger|communiquer|nous communiquer)",
+    r"\bmerci de (?:conserver|prolonger|communiquer|nous communiquer)",
     r"\bersuchen\b", r"\bbitten\b", r"\bbitte (?:verlängern|sichern|übermitteln|um)\b",
     r"\b(?:les |le )?rogamos\b", r"\bpor favor,? (?:conserven|prorroguen|faciliten)\b",
     r"\bvi preghiamo\b", r"\bsi prega\b", r"\bpedimos\b", r"\bbeantragen\b",
@@ -149,11 +155,13 @@ STRONG_EMERGENCY = _rx(r"emergency disclosure", r"divulgation d'urgence", r"notf
 
 
 _ART29 = re.compile(rf"{_ART}\s*29\b|\b29\s*(?:and|et|und|y|e|i|și|ve|a)\s*30\b", _F)
+_ART30 = re.compile(rf"{_ART}\s*(?:29\s*\S{{1,4}}\s*)?30\b", _F)
 _DAYS = re.compile(r"\b\d{2,3}\s*(?:days|jours|tage|días|giorni|dias|dni|zile|gün)", _F)
 
 
-def _count(rx: re.Pattern[str], text: str) -> int:
-    return len(rx.findall(text))
+def _count(family: Keywords, text: str) -> int:
+    """Matches of a family, counted up to two: callers ask "any?" and "at least twice?"."""
+    return family.count(text, cap=2)
 
 
 @dataclass(frozen=True)
@@ -191,8 +199,8 @@ def signals(subject: str, text: str) -> TypeSignals:
         information=_count(INFORMATION, both),
         no_data=_count(NO_DATA, text),
         ask=_count(ASK, f"{subject}\n{text}"),
-        art29=bool(re.search(_ART29, both)),
-        art30=bool(re.search(rf"{_ART}\s*(?:29\s*\S{{1,4}}\s*)?30\b", both, _F)),
+        art29="29" in both and bool(_ART29.search(both)),
+        art30="30" in both and bool(_ART30.search(both)),
     )
 
 

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from parsers import scan
 
 _FLAGS = re.IGNORECASE | re.UNICODE
 
@@ -191,11 +194,17 @@ def _year(y: str) -> int:
     return n + 2000 if n < 100 else n
 
 
-def _dates(text: str, month_first: bool) -> list[tuple[int, int, date]]:
+def _in(rx: re.Pattern[str], text: str, spans: list[tuple[int, int]]) -> Iterator[re.Match[str]]:
+    for lo, hi in spans:
+        yield from rx.finditer(text, lo, hi)
+
+
+def _dates(text: str, month_first: bool,
+           spans: list[tuple[int, int]]) -> list[tuple[int, int, date]]:
     found: list[tuple[int, int, date]] = []
     occupied = bytearray(len(text) + 1)
     for kind, rx in _DATE_PATTERNS:
-        for m in rx.finditer(text):
+        for m in _in(rx, text, spans):
             if occupied.find(1, m.start(), m.end()) != -1:
                 continue
             try:
@@ -215,9 +224,9 @@ def _dates(text: str, month_first: bool) -> list[tuple[int, int, date]]:
     return sorted(found)
 
 
-def _times(text: str) -> list[tuple[int, int, time]]:
+def _times(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int, time]]:
     out = []
-    for m in _TIME_RE.finditer(text):
+    for m in _in(_TIME_RE, text, spans):
         try:
             if m.group("h") is not None:
                 h, mi = int(m.group("h")), int(m.group("mi"))
@@ -247,11 +256,15 @@ def _zone_after(text: str, pos: int) -> tzinfo | None:
 
 
 def find_dates(text: str, *, month_first: bool = False) -> list[Found]:
-    """Every date in `text`, each paired with the time of day written next to it, if any."""
+    """Every date in `text`, each paired with the time of day written next to it, if any.
+
+    Dates and times are looked for only near digits (every one has some), which keeps long
+    prose cheap."""
     out: list[Found] = []
     used: set[int] = set()
     iso_spans = []
-    for m in _ISO_DT.finditer(text):
+    spans = scan.regions(text, scan.DIGIT)
+    for m in _in(_ISO_DT, text, spans):
         try:
             d = date(int(m.group("y")), int(m.group("m")), int(m.group("d")))
             t = time(int(m.group("h")), int(m.group("mi")), int(m.group("s") or 0))
@@ -264,8 +277,8 @@ def find_dates(text: str, *, month_first: bool = False) -> list[Found]:
     in_iso = bytearray(len(text) + 1)
     for s, e in iso_spans:
         in_iso[s:e] = b"\x01" * (e - s)
-    dates = [x for x in _dates(text, month_first) if not in_iso[x[0]]]
-    times = [x for x in _times(text) if not in_iso[x[0]]]
+    dates = [x for x in _dates(text, month_first, spans) if not in_iso[x[0]]]
+    times = [x for x in _times(text, spans) if not in_iso[x[0]]]
     for ds, de, d in dates:
         best = None
         for k, (ts, te, t) in enumerate(times):

@@ -1,0 +1,206 @@
+"""Fast scanning of long texts: run an expensive pattern only where it can match.
+
+Most of a request is prose. A date, an IP address or a phone number needs a digit, an
+e-mail address an "@", a URL "://": the expensive patterns run only over the regions
+around those cheap marks (a region reaches `MARGIN` characters either side, widened to
+whole words), and give exactly the matches they would give over the whole text as long
+as each match lies within `MARGIN` characters of its mark. Keyword families are skipped
+outright when none of their literal stems occurs in the text.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from itertools import islice
+
+MARGIN = 120  # characters either side of a mark searched by the expensive pattern
+
+DIGIT = re.compile(r"\d+")
+AT = re.compile(r"@+")
+SCHEME = re.compile(r"://")
+DOTTED = re.compile(r"[a-zA-Z0-9-]\.[a-zA-Z]")
+HEX_COLONS = re.compile(r":[0-9a-fA-F]{0,4}:")
+_SPACE = re.compile(r"\s")
+
+
+def regions(text: str, mark: re.Pattern[str], margin: int = MARGIN) -> list[tuple[int, int]]:
+    """Disjoint, ordered (start, end) spans of `text` around every match of `mark`."""
+    out: list[tuple[int, int]] = []
+    n = len(text)
+    for m in mark.finditer(text):
+        lo, hi = max(0, m.start() - margin), min(n, m.end() + margin)
+        if out and lo <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], hi))
+            continue
+        if out and hi <= out[-1][1]:
+            continue
+        out.append((lo, hi))
+    widened: list[tuple[int, int]] = []
+    for lo, hi in out:
+        lo = _word_start(text, lo)
+        hi = _word_end(text, hi)
+        if widened and lo <= widened[-1][1]:
+            widened[-1] = (widened[-1][0], max(widened[-1][1], hi))
+        else:
+            widened.append((lo, hi))
+    return widened
+
+
+def _word_start(text: str, pos: int) -> int:
+    """`pos` moved back to the start of the word it falls in."""
+    while pos > 0 and not text[pos - 1].isspace():
+        pos -= 1
+    return pos
+
+
+def _word_end(text: str, pos: int) -> int:
+    """`pos` moved forward to the end of the word it falls in."""
+    m = _SPACE.search(text, pos)
+    return m.start() if m else len(text)
+
+
+def finditer(rx: re.Pattern[str], text: str, mark: re.Pattern[str],
+             margin: int = MARGIN) -> Iterator[re.Match[str]]:
+    """`rx.finditer(text)`, searched only around the matches of `mark`."""
+    for lo, hi in regions(text, mark, margin):
+        yield from rx.finditer(text, lo, hi)
+
+
+def literal_stem(alternative: str) -> str | None:
+    """The longest run of literal characters every match of an alternative contains, or
+    None when it has none of two characters or more (then its family is always searched)."""
+    if _top_level_bar(alternative):
+        return None  # an alternation of its own: no single stem
+    runs: list[str] = []
+    run: list[str] = []
+    i, n = 0, len(alternative)
+
+    def close(keep: bool = True) -> None:
+        if keep and run:
+            runs.append("".join(run))
+        run.clear()
+
+    while i < n:
+        c = alternative[i]
+        if c in "([\\.^$":
+            close()
+            i = _skip_atom(alternative, i)
+            if i < n and alternative[i] in "?*+{":
+                i = _skip_quantifier(alternative, i)
+            continue
+        if c in "?*{":  # the character before is optional
+            if run:
+                run.pop()
+            close()
+            i = _skip_quantifier(alternative, i)
+            continue
+        if c == "+":  # the character before repeats: what follows is not adjacent
+            close()
+            i += 1
+            continue
+        run.append(c)
+        i += 1
+    close()
+    best = max(runs, key=len, default="")
+    return best if len(best) >= 2 else None
+
+
+def _skip_atom(pattern: str, i: int) -> int:
+    """The index just after the group, class, escape or metacharacter at `i`."""
+    c = pattern[i]
+    if c == "\\":
+        return i + 2
+    if c == "[":
+        j = i + 1
+        if j < len(pattern) and pattern[j] == "^":
+            j += 1
+        if j < len(pattern) and pattern[j] == "]":
+            j += 1
+        while j < len(pattern) and pattern[j] != "]":
+            j += 2 if pattern[j] == "\\" else 1
+        return j + 1
+    if c == "(":
+        depth, j, in_class = 0, i, False
+        while j < len(pattern):
+            d = pattern[j]
+            if d == "\\":
+                j += 2
+                continue
+            if in_class:
+                in_class = d != "]"
+            elif d == "[":
+                in_class = True
+            elif d == "(":
+                depth += 1
+            elif d == ")":
+                depth -= 1
+                if depth == 0:
+                    return j + 1
+            j += 1
+        return j
+    return i + 1
+
+
+def _skip_quantifier(pattern: str, i: int) -> int:
+    if pattern[i] == "{":
+        j = pattern.find("}", i)
+        i = len(pattern) if j == -1 else j + 1
+    else:
+        i += 1
+    if i < len(pattern) and pattern[i] in "?+":  # lazy or possessive
+        i += 1
+    return i
+
+
+def _top_level_bar(pattern: str) -> bool:
+    depth, in_class, escaped = 0, False, False
+    for c in pattern:
+        if escaped:
+            escaped = False
+        elif c == "\\":
+            escaped = True
+        elif in_class:
+            in_class = c != "]"
+        elif c == "[":
+            in_class = True
+        elif c == "(":
+            depth += 1
+        elif c == ")":
+            depth -= 1
+        elif c == "|" and depth == 0:
+            return True
+    return False
+
+
+class Keywords:
+    """A keyword family: a compiled pattern plus the stems one of which any match contains.
+
+    Folded families match lower-cased text; `count` stops at `cap`, which is all callers
+    need (whether a family is present, or present twice)."""
+
+    def __init__(self, pattern: re.Pattern[str], alternatives: tuple[str, ...] | None) -> None:
+        """`alternatives` are the pattern's sources, or None when the pattern is matched
+        case-insensitively (then no stem can be looked up literally)."""
+        self.pattern = pattern
+        stems = [literal_stem(a) for a in alternatives] if alternatives else [None]
+        self.stems: tuple[str, ...] | None = (
+            None if any(s is None for s in stems) else tuple(sorted({s for s in stems if s}))
+        )
+
+    def possible(self, text: str) -> bool:
+        return self.stems is None or any(s in text for s in self.stems)
+
+    def count(self, text: str, cap: int = 2) -> int:
+        if not self.possible(text):
+            return 0
+        return sum(1 for _ in islice(self.pattern.finditer(text), cap))
+
+    def search(self, text: str) -> re.Match[str] | None:
+        return self.pattern.search(text) if self.possible(text) else None
+
+    def finditer(self, text: str) -> Iterator[re.Match[str]]:
+        return self.pattern.finditer(text) if self.possible(text) else iter(())
+
+    def sub(self, repl: str, text: str) -> str:
+        return self.pattern.sub(repl, text) if self.possible(text) else text
