@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import ssl
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -256,3 +256,16 @@ class Mailbox:
 
     def noop(self) -> None:
         self._call("NOOP", self.client.noop)
+
+    def arrived(self) -> bool:
+        """NOOP: whether messages arrived in the selected folder since SELECT (or the last
+        call). Asked between a catch-up and IDLE, which reports only what arrives after it
+        starts: without this, a message landing during the catch-up would wait for the poll."""
+        _, responses = self._call("NOOP", self.client.noop)
+        counts = [n for n, what, *_ in responses if what == b"EXISTS" and isinstance(n, int)]
+        expunged = any(what == b"EXPUNGE" for _, what, *_ in responses)
+        if self.folder is None or not counts:
+            return expunged  # an expunge may hide an arrival in an unchanged count
+        grew = counts[-1] > self.folder.exists
+        self.folder = replace(self.folder, exists=counts[-1])
+        return grew or expunged

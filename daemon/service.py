@@ -294,6 +294,8 @@ class Service:
             while not self.stop.is_set() and time.monotonic() - started < imap.poll_seconds:
                 self.stop.wait(min(STOP_CHECK_SECONDS, imap.poll_seconds))
             return
+        if mailbox.arrived():
+            return  # mail came in during the catch-up: catch up again before idling
         mailbox.idle_start()
         try:
             while not self.stop.is_set():

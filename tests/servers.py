@@ -154,7 +154,17 @@ class Dovecot:
         self.root.chmod(0o755)
         subprocess.run(["dovecot", "-c", str(self.conf)], check=True,
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self._wait_started()
+
+    def _wait_started(self) -> None:
+        """The port answers and the master has written its pid file (a busy machine can
+        take a moment over the second; a test that restarts needs the pid)."""
         wait_for_port(self.port)
+        deadline = time.monotonic() + 20
+        while self.master_pid() is None:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"dovecot wrote no pid file under {self.root / 'run'}")
+            time.sleep(0.05)
 
     def master_pid(self) -> int | None:
         try:
@@ -181,7 +191,7 @@ class Dovecot:
         self.stop()
         subprocess.run(["dovecot", "-c", str(self.conf)], check=True,
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        wait_for_port(self.port)
+        self._wait_started()
 
     def doveadm(self, *args: str) -> str:
         out = subprocess.run(["doveadm", "-c", str(self.conf), *args], check=True,

@@ -68,6 +68,36 @@ def test_idle_commits_a_case_within_two_seconds(
         assert proc.wait(timeout=10) == 0
 
 
+def test_mail_arriving_during_a_catch_up_is_not_left_for_the_poll(
+    tmp_path: Path, db_url: str, sessions: sessionmaker[Session], dovecot: Dovecot,
+    smtp_sink: SmtpSink,
+) -> None:
+    """Requests appended back to back, some while the daemon is still importing the ones
+    before: every one is a case within seconds, none waits for the (10-minute) poll."""
+    seed_directory(sessions)
+    config = write_config(tmp_path, imap_port=dovecot.port, smtp_port=smtp_sink.port,
+                          db_url=db_url, poll_seconds=600)
+    log = tmp_path / "daemon.log"
+    proc = daemon_process(config, log=log)
+    try:
+        wait_until(lambda: any(e.get("event") == "daemon_started" for e in _events(log)), 20,
+                   "daemon start")
+        time.sleep(0.5)
+        mids = []
+        for burst in range(6):
+            for i in range(4):
+                mail = request_mail(700 + burst * 10 + i)
+                mids.append(mail["Message-ID"].strip("<>"))
+                dovecot.append(mail.as_bytes())
+            time.sleep(0.05 * burst)  # land at different moments of the daemon's catch-up
+        for mid in mids:
+            wait_until(partial(_has_case, sessions, mid), 30, f"case for {mid}")
+        assert count(sessions, Case) == len(mids)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=10) == 0
+
+
 def test_polling_without_idle(
     tmp_path: Path, db_url: str, sessions: sessionmaker[Session], dovecot: Dovecot,
     smtp_sink: SmtpSink,

@@ -141,6 +141,26 @@ def test_idle_wakes_on_new_mail(dovecot: Dovecot) -> None:
         mb.close()
 
 
+def test_mail_arriving_before_idle_is_noticed(dovecot: Dovecot) -> None:
+    """IDLE reports only what arrives after it starts; a message that lands between the
+    catch-up and IDLE is seen by the NOOP asked in between, once."""
+    dovecot.append(request_mail(1).as_bytes())
+    mb = connected(dovecot)
+    try:
+        mb.select("INBOX")
+        assert mb.uids_after(0) == [1]
+        assert mb.arrived() is False
+        dovecot.append(request_mail(2).as_bytes())  # during the catch-up
+        assert mb.arrived() is True
+        assert mb.arrived() is False  # told once
+        mb.idle_start()
+        assert mb.idle_check(0.5) is False  # IDLE itself would never have said so
+        mb.idle_stop()
+        assert mb.uids_after(1) == [2]
+    finally:
+        mb.close()
+
+
 def test_idle_not_used_when_disabled(dovecot: Dovecot) -> None:
     """imap.idle = false means polling even on a server that offers IDLE."""
     mb = connected(dovecot, idle=False)

@@ -170,7 +170,8 @@ def test_identifiers(name: str, expected: dict[tuple[str, str], str | None],
         if ts is None:
             assert got[key] is None, key
         else:
-            assert got[key] is not None and datetime.fromisoformat(got[key]) == \
+            value = got[key]
+            assert value is not None and datetime.fromisoformat(value) == \
                 datetime.fromisoformat(ts), key
 
 
