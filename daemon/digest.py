@@ -14,7 +14,7 @@ from sqlalchemy import case as when_then
 from sqlalchemy.orm import Session
 
 from config.settings import Settings
-from daemon import reminders
+from daemon import reminders, templates
 from daemon.outbox import Draft, enqueue
 from models import Case, Event, Message, OutboxMail, PingRound, PingTarget
 
@@ -401,7 +401,7 @@ def build(session: Session, settings: Settings, now: datetime) -> Digest:
         "peak": peak,
         "generated": when(now),
     }
-    env = reminders.template_env(settings)
+    env = templates.environment(settings, strict=True)
     html = env.get_template("digest.html").render(**context)
     text = env.get_template("digest.txt").render(**context)
     return Digest(subject=subject, text=text, html=html, data=data)

@@ -11,19 +11,15 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 import phonenumbers
 import structlog
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
-import config
 from config.settings import Settings
-from daemon import audit, deadlines
+from daemon import audit, deadlines, templates
 from daemon.outbox import Draft, enqueue
 from models import Case, Event, Identifier
 from parsers.directory import Directory
@@ -46,35 +42,14 @@ MARKER_KINDS = (
     "call_prompted",
     "preservation_warned",
 )
-TEMPLATES = Path(config.__file__).resolve().parent / "templates"
 
 
 # ---------------------------------------------------------------- templates
 
 
-def template_env(settings: Settings) -> Environment:
-    """Templates from `desk.templates_dir` first, then the built-in ones; HTML autoescaped."""
-    override = settings.desk.templates_dir
-    return _environment(str(override) if override is not None else None)
-
-
-@lru_cache(maxsize=8)
-def _environment(override: str | None) -> Environment:
-    # One environment per template directory: Jinja2 then compiles each template once.
-    paths = [override] if override else []
-    return Environment(
-        loader=FileSystemLoader([*paths, str(TEMPLATES)]),
-        autoescape=select_autoescape(["html"]),
-        undefined=StrictUndefined,
-        keep_trailing_newline=True,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-
-
 def render_mail(settings: Settings, name: str, **context: Any) -> tuple[str, str]:
     """Render a text template whose first line is `Subject: ...`; returns (subject, body)."""
-    text = template_env(settings).get_template(name).render(**context)
+    text = templates.environment(settings, strict=True).get_template(name).render(**context)
     first, _, body = text.partition("\n")
     if not first.startswith("Subject:"):
         raise ValueError(f"template {name} must start with a 'Subject:' line")
@@ -570,8 +545,3 @@ def flag_retention_risks(
         log.warning("retention_risk_flagged", case=case.reference, country=case.country,
                     identifier=value, category=category, deleted_at=_iso(deleted))
     return len(earliest)
-
-
-def forget_compiled() -> None:
-    """Drop the compiled templates: the next mail reads the template files again (SIGHUP)."""
-    _environment.cache_clear()

@@ -20,7 +20,7 @@ import structlog
 from sqlalchemy.exc import SQLAlchemyError
 
 from config.settings import Settings
-from daemon import __version__, jobs, reminders, scheduler, sender, templates
+from daemon import __version__, jobs, scheduler, sender, templates
 from daemon.context import AppContext
 from daemon.db import transaction
 from daemon.directory_store import load_directory, reload_from_file
@@ -91,7 +91,6 @@ class Service:
                                                   self.clock.now()))
         self.load_directory()
         templates.forget_compiled()
-        reminders.forget_compiled()
 
     def load_directory(self) -> None:
         with transaction(self.sessions) as session:

@@ -45,22 +45,26 @@ def _autoescape(name: str | None) -> bool:
 
 
 @lru_cache(maxsize=8)
-def _environment(override: str | None) -> jinja2.Environment:
+def _environment(override: str | None, strict: bool) -> jinja2.Environment:
     search = [override] if override else []
     search.append(str(BUILTIN_DIR))
     return jinja2.Environment(
         loader=jinja2.FileSystemLoader(search),
         autoescape=_autoescape,
+        undefined=jinja2.StrictUndefined if strict else jinja2.Undefined,
         keep_trailing_newline=True,
         trim_blocks=True,
         lstrip_blocks=True,
     )
 
 
-def environment(settings: Settings) -> jinja2.Environment:
-    """The Jinja2 environment: the configured directory first, then the built-in one."""
+def environment(settings: Settings, *, strict: bool = False) -> jinja2.Environment:
+    """The Jinja2 environment: the configured directory first, then the built-in one.
+
+    `strict` environments refuse an undefined variable (the desk's own reminders and
+    digest, whose context is fixed); replies to partners leave a missing value blank."""
     override = settings.desk.templates_dir
-    return _environment(str(override) if override is not None else None)
+    return _environment(str(override) if override is not None else None, strict)
 
 
 def _exists(env: jinja2.Environment, filename: str) -> bool:
@@ -131,7 +135,7 @@ def render(settings: Settings, name: str, languages: Sequence[str] = (),
         if settings.desk.templates_dir is None:
             raise
         log.error("template_failed", template=name, error=str(exc), fallback="built-in")
-        return _render_in(_environment(None), name, langs, ext, context)
+        return _render_in(_environment(None, False), name, langs, ext, context)
 
 
 def render_for(settings: Settings, directory: Directory, for_country: str | None, name: str,
