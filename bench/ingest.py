@@ -251,13 +251,16 @@ def main(argv: list[str] | None = None) -> int:
                   f"in {time.perf_counter() - t:.1f} s")
             top = max(ceiling(dovecot, args.batch) for _ in range(2))
             print(f"ceiling (imapclient + stdlib parse, no DB): {top:8.1f} msg/s")
-            alone = parser_rate(min(args.n, 200))
+            alone = parser_rate(min(args.n, 500))
             print(f"parse_message alone (no IMAP, no DB):       {alone:8.1f} msg/s")
             (work / "sqlite").mkdir()
             rate, rss = run_once(f"sqlite:///{work / 'sqlite' / 'wk.db'}", dovecot, sink,
                                  work / "sqlite", args.batch, args.n)
             print(f"run --once, SQLite:     {rate:8.1f} msg/s  ratio {rate / top:.2f}  "
                   f"peak RSS {rss:.0f} MB")
+            print(f"per message: ceiling {1000 / top:.1f} ms, parse_message {1000 / alone:.1f} ms, "
+                  f"run --once {1000 / rate:.1f} ms, of which outside the parser "
+                  f"{1000 / rate - 1000 / alone:.1f} ms (fetch, pipeline, one transaction)")
             if not args.no_pg:
                 url = create_pg_database()
                 try:

@@ -365,10 +365,12 @@ def extract(
                 hits.append(_Hit("phone", number, m.start(1), m.end(1)))
     hits.extend(_accounts(_mask(text, taken), occupied))
 
+    if not hits:
+        return ()
     masked = _mask(text, [(h.start, h.end) for h in hits])
-    spans = items(text)
-    span_starts = [s for s, _ in spans]
     found = find_dates(masked, month_first=month_first)
+    spans = items(text) if found else []  # items only bound the dates that belong to a hit
+    span_starts = [s for s, _ in spans]
     found_starts = [f.start for f in found]
     instants_of = [zone_for(f) if zone_for else f.instant(None) for f in found]
     best: dict[tuple[str, str], datetime | None] = {}

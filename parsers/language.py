@@ -55,7 +55,7 @@ def detect(text: str, hints: tuple[str, ...] = ()) -> str | None:
     first: dict[str, int] = {}
     budget = MAX_CHARS
     for n, p in enumerate(paragraphs):
-        if budget <= 0:
+        if budget <= 0 or _settled(weights, first, budget + PARAGRAPH_CHARS):
             break
         p = p[:PARAGRAPH_CHARS]
         budget -= len(p)
@@ -70,6 +70,18 @@ def detect(text: str, hints: tuple[str, ...] = ()) -> str | None:
     top = max(weights.values())
     close = [c for c, w in weights.items() if w >= 0.6 * top and w >= 0.25 * total]
     return min(close, key=lambda c: first[c])
+
+
+def _settled(weights: dict[str, int], first: dict[str, int], extra: int) -> bool:
+    """Whether the first language found wins whatever at most `extra` more letters say:
+    it stays within 60% of the top weight and above a quarter of the total even if they
+    all went to its strongest rival. Then the rest need not be read."""
+    if not weights:
+        return False
+    leader = min(first, key=first.__getitem__)
+    rival = max((w for c, w in weights.items() if c != leader), default=0)
+    total = sum(weights.values())
+    return weights[leader] >= 0.6 * (rival + extra) and weights[leader] >= 0.25 * (total + extra)
 
 
 def _chunks(paragraphs: list[str]) -> list[str]:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from parsers import identifiers, requests, scan
+from parsers import identifiers, language, requests, scan
 from parsers.mime import parse_bytes
 from parsers.timeparse import _DATE_PATTERNS, _ISO_DT, _TIME_RE
 
@@ -116,3 +116,23 @@ def test_refang_only_touches_defanged_text() -> None:
         "https://evil.example and a@b.example"
     plain = "Nothing (here) [x] to change."
     assert identifiers.refang(plain) == plain
+
+
+def test_language_detection_stops_early_only_when_the_rest_cannot_change_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    english = "We kindly ask you to preserve the data of the account described below. " * 3
+    french = "Nous vous demandons de conserver les données du compte décrit ci-dessous. " * 3
+    german = "Wir bitten Sie, die Daten des unten beschriebenen Kontos zu sichern. " * 3
+    mixed = [
+        "\n\n".join(parts) for parts in (
+            [english, french], [french, english], [english, english, german, german, german],
+            [german, english, french, english, french], [english, english, french] * 3,
+        )
+    ]
+    texts = [t for t in TEXTS if t.strip()] + mixed
+    early = [language.detect(t) for t in texts]
+    monkeypatch.setattr(language, "_settled", lambda *_: False)
+    full = [language.detect(t) for t in texts]
+    assert early == full
+    assert {"en", "fr", "de"} <= set(full)
