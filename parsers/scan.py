@@ -4,7 +4,8 @@ Most of a request is prose. A date, an IP address or a phone number needs a digi
 e-mail address an "@", a URL "://": the expensive patterns run only over the regions
 around those cheap marks (a region reaches `MARGIN` characters either side, widened to
 whole words), and give exactly the matches they would give over the whole text as long
-as each match lies within `MARGIN` characters of its mark. Keyword families are skipped
+as each match lies within `MARGIN` characters of its mark, or within the word around
+that reach (up to `WORD_LIMIT` characters). Keyword families are skipped
 outright when none of their literal stems occurs in the text.
 """
 
@@ -21,7 +22,9 @@ AT = re.compile(r"@+")
 SCHEME = re.compile(r"://")
 DOTTED = re.compile(r"[a-zA-Z0-9-]\.[a-zA-Z]")
 HEX_COLONS = re.compile(r":[0-9a-fA-F]{0,4}:")
+WORD_LIMIT = 4096  # longer "words" (a base64 blob, a wall of digits) are cut
 _SPACE = re.compile(r"\s")
+_UP_TO_LAST_SPACE = re.compile(r"[\s\S]*\s")  # greedy: ends just after the last space
 
 
 def regions(text: str, mark: re.Pattern[str], margin: int = MARGIN) -> list[tuple[int, int]]:
@@ -48,16 +51,16 @@ def regions(text: str, mark: re.Pattern[str], margin: int = MARGIN) -> list[tupl
 
 
 def _word_start(text: str, pos: int) -> int:
-    """`pos` moved back to the start of the word it falls in."""
-    while pos > 0 and not text[pos - 1].isspace():
-        pos -= 1
-    return pos
+    """`pos` moved back to the start of the word it falls in (at most WORD_LIMIT back)."""
+    lo = max(0, pos - WORD_LIMIT)
+    m = _UP_TO_LAST_SPACE.match(text, lo, pos)
+    return m.end() if m else lo
 
 
 def _word_end(text: str, pos: int) -> int:
-    """`pos` moved forward to the end of the word it falls in."""
-    m = _SPACE.search(text, pos)
-    return m.start() if m else len(text)
+    """`pos` moved forward to the end of the word it falls in (at most WORD_LIMIT on)."""
+    m = _SPACE.search(text, pos, pos + WORD_LIMIT)
+    return m.start() if m else min(len(text), pos + WORD_LIMIT)
 
 
 def finditer(rx: re.Pattern[str], text: str, mark: re.Pattern[str],

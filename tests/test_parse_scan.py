@@ -136,3 +136,13 @@ def test_language_detection_stops_early_only_when_the_rest_cannot_change_it(
     full = [language.detect(t) for t in texts]
     assert early == full
     assert {"en", "fr", "de"} <= set(full)
+
+
+def test_regions_in_one_endless_word_reach_a_bounded_distance() -> None:
+    """In a hostile body that is one long token, a region is widened towards the word's
+    edges by at most WORD_LIMIT characters, and still holds its mark."""
+    text = "x" * 20_000 + "7" + "y" * 20_000
+    [(lo, hi)] = scan.regions(text, scan.DIGIT)
+    assert lo == 20_000 - scan.MARGIN - scan.WORD_LIMIT
+    assert hi == 20_001 + scan.MARGIN + scan.WORD_LIMIT
+    assert scan.regions("7 " + "x" * 10, scan.DIGIT) == [(0, 12)]
