@@ -32,7 +32,7 @@ from parsers.directory import Directory
 log = structlog.get_logger("watchkeeper.daemon")
 
 HEARTBEAT_SECONDS = 15.0
-DELIVERY_SECONDS = 30.0
+DELIVERY_SECONDS = 2.0  # mail another process (a `case` command) planned goes out within this
 # How often a waiting watcher looks at the stop flag: bounds the time to exit on SIGTERM.
 STOP_CHECK_SECONDS = 1.0
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -119,3 +120,46 @@ def run_cli(*args: str, env: dict[str, str] | None = None, cwd: Path | None = No
         [sys.executable, "-m", "daemon.cli", *args], capture_output=True, text=True,
         env=full_env, cwd=cwd or REPO, timeout=timeout, input=input,
     )
+
+
+def _stray_daemons() -> list[int]:
+    """`watchkeeper run` processes this test session started and that still run."""
+    from tests.servers import _children
+
+    found = []
+    for pid in _children(os.getpid()):
+        try:
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"daemon.cli" in cmdline and b"run" in cmdline:
+            found.append(pid)
+    return found
+
+
+@pytest.fixture(autouse=True)
+def no_daemon_left_running() -> Iterator[None]:
+    """A test that leaves a daemon running fails, and the daemon is killed: it would hold
+    the leader lock of the shared PostgreSQL database and fail every test after it."""
+    yield
+    stray = _stray_daemons()
+    if not stray:
+        return
+    import signal
+    import time
+
+    for pid in stray:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and any(Path(f"/proc/{p}").exists() and
+                                              b"Z" not in _state(p) for p in stray):
+        time.sleep(0.05)
+    pytest.fail(f"the test left {len(stray)} watchkeeper daemon(s) running (killed)")
+
+
+def _state(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/stat").read_bytes().rsplit(b")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return b"Z"

@@ -6,6 +6,7 @@ import getpass
 import json
 import re
 import signal
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -263,13 +264,15 @@ def test_case_wrong_uses_are_one_line_and_change_nothing(
             select(Case.id).where(Case.reference == "WK-2026-00003")).one()
     before = snapshot(sessions)
     env = env_for(db_url)
-    for args, message in WRONG_USES:
-        result = run_cli("case", *args, env=env)
+    # Each use is its own `watchkeeper` process; four at a time, since none may change anything.
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = list(pool.map(lambda use: run_cli("case", *use[0], env=env), WRONG_USES))
+    for (args, message), result in zip(WRONG_USES, results, strict=True):
         assert result.returncode == 1, (args, result.stdout, result.stderr)
         lines = result.stderr.strip().splitlines()
         assert len(lines) == 1 and lines[0].startswith(message), (args, lines)
         assert result.stdout == "", args
-        assert snapshot(sessions) == before, args
+    assert snapshot(sessions) == before
 
 
 def test_case_usage_errors_exit_2(db_url: str) -> None:
