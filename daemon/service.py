@@ -35,6 +35,10 @@ HEARTBEAT_SECONDS = 15.0
 DELIVERY_SECONDS = 2.0  # mail another process (a `case` command) planned goes out within this
 # How often a waiting watcher looks at the stop flag: bounds the time to exit on SIGTERM.
 STOP_CHECK_SECONDS = 1.0
+# An orderly stop (watchers, scheduler, last heartbeat) still running after this long is
+# cut short: a job or a call that never returns must not keep alive a daemon that was told
+# to stop, or that lost its leadership and has to make way (and be restarted as a standby).
+SHUTDOWN_GRACE_SECONDS = 12.0
 
 
 def run_daemon(ctx: AppContext, once: bool) -> int:
@@ -52,6 +56,23 @@ def run_daemon(ctx: AppContext, once: bool) -> int:
 def _one_line(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
+
+
+def exit_if_stalled(grace: float) -> threading.Timer:
+    """Arm a timer that ends the process with exit 1 if it is still alive `grace` seconds
+    from now; an orderly stop finishes long before and the timer dies with the process."""
+
+    def force() -> None:
+        log.error("shutdown_stalled", grace_s=grace)
+        print(f"watchkeeper: the stop did not finish within {grace:g} s: forced exit",
+              file=sys.stderr, flush=True)
+        sys.stdout.flush()
+        os._exit(1)
+
+    timer = threading.Timer(grace, force)
+    timer.daemon = True
+    timer.start()
+    return timer
 
 
 def backoff_delay(settings: Settings, attempt: int) -> float:
@@ -244,6 +265,7 @@ class Service:
                     last_beat = now
         finally:
             self.stop.set()
+            exit_if_stalled(SHUTDOWN_GRACE_SECONDS)
             deadline = time.monotonic() + 8.0
             for t in watchers:
                 t.join(timeout=max(0.1, deadline - time.monotonic()))

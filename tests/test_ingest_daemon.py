@@ -239,3 +239,22 @@ def test_sighup_reloads_directory_file_and_templates(
     finally:
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=10) == 0
+
+
+def test_a_stop_that_never_finishes_is_forced_after_the_grace(tmp_path: Path) -> None:
+    """If the orderly stop hangs (a job or a call that never returns), the process still
+    ends, with exit 1 and one line, instead of living on deaf to SIGTERM."""
+    import subprocess
+    import sys
+
+    code = ("import time\n"
+            "from daemon.service import exit_if_stalled\n"
+            "exit_if_stalled(0.5)\n"
+            "time.sleep(60)\n")
+    started = time.monotonic()
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=30, cwd=Path(__file__).resolve().parents[1])
+    assert time.monotonic() - started < 20
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines()[-1] == \
+        "watchkeeper: the stop did not finish within 0.5 s: forced exit"
