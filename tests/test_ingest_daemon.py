@@ -157,8 +157,10 @@ def test_sigterm_finishes_current_message_and_exits_zero(
     config = write_config(tmp_path, imap_port=dovecot.port, smtp_port=smtp_sink.port,
                           db_url=db_url)
     proc = daemon_process(config, log=tmp_path / "daemon.log")
-    wait_until(lambda: count(sessions, Message) >= 5, 30, "import started")
-    proc.send_signal(signal.SIGTERM)
+    try:
+        wait_until(lambda: count(sessions, Message) >= 5, 30, "import started")
+    finally:
+        proc.send_signal(signal.SIGTERM)
     started = time.monotonic()
     assert proc.wait(timeout=10) == 0
     assert time.monotonic() - started < 10
