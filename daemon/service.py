@@ -124,28 +124,50 @@ class Service:
 
     @contextlib.contextmanager
     def signals(self) -> Iterator[None]:
+        """SIGTERM/SIGINT stop the daemon, SIGHUP reloads. The handlers only write the
+        signal's number to a pipe: a handler runs on the main thread between two of its
+        bytecodes, possibly while that thread holds the log's or an Event's lock, so the
+        logging and the Event calls happen on a relay thread that reads the pipe."""
         if threading.current_thread() is not threading.main_thread():
             yield
             return
+        read_fd, write_fd = os.pipe()
+        os.set_blocking(write_fd, False)
 
-        def _stop(signum: int, _frame: FrameType | None) -> None:
-            log.info("stop_requested", signal=signal.Signals(signum).name)
-            self.stop.set()
-            self.wake.set()
+        def _note(signum: int, _frame: FrameType | None) -> None:
+            with contextlib.suppress(BlockingIOError):
+                os.write(write_fd, bytes([signum]))
 
-        def _hup(_signum: int, _frame: FrameType | None) -> None:
-            self.reload.set()
-            self.wake.set()
-
+        relay = threading.Thread(target=self._relay_signals, args=(read_fd,),
+                                 name="signal-relay", daemon=True)
+        relay.start()
         previous: dict[signal.Signals, Any] = {}
-        for sig, handler in ((signal.SIGTERM, _stop), (signal.SIGINT, _stop),
-                             (signal.SIGHUP, _hup)):
-            previous[sig] = signal.signal(sig, handler)
+        for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+            previous[sig] = signal.signal(sig, _note)
         try:
             yield
         finally:
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
+            os.close(write_fd)  # the relay reads end-of-file and returns
+            relay.join(timeout=5)
+            os.close(read_fd)
+
+    def _relay_signals(self, read_fd: int) -> None:
+        while True:
+            try:
+                data = os.read(read_fd, 64)
+            except OSError:
+                return
+            if not data:
+                return
+            for signum in data:
+                if signum == signal.SIGHUP:
+                    self.reload.set()
+                else:
+                    log.info("stop_requested", signal=signal.Signals(signum).name)
+                    self.stop.set()
+                self.wake.set()
 
     # --- heartbeat -----------------------------------------------------------------------
 
