@@ -124,24 +124,10 @@ def _skip_atom(pattern: str, i: int) -> int:
             j += 2 if pattern[j] == "\\" else 1
         return j + 1
     if c == "(":
-        depth, j, in_class = 0, i, False
-        while j < len(pattern):
-            d = pattern[j]
-            if d == "\\":
-                j += 2
-                continue
-            if in_class:
-                in_class = d != "]"
-            elif d == "[":
-                in_class = True
-            elif d == "(":
-                depth += 1
-            elif d == ")":
-                depth -= 1
-                if depth == 0:
-                    return j + 1
-            j += 1
-        return j
+        for j, d, depth in _structure(pattern, i):
+            if d == ")" and depth == 1:
+                return j + 1
+        return len(pattern)
     return i + 1
 
 
@@ -157,8 +143,15 @@ def _skip_quantifier(pattern: str, i: int) -> int:
 
 
 def _top_level_bar(pattern: str) -> bool:
+    return any(c == "|" and depth == 0 for _, c, depth in _structure(pattern, 0))
+
+
+def _structure(pattern: str, start: int) -> Iterator[tuple[int, str, int]]:
+    """(index, character, group depth before it) for each character from `start` that is
+    neither escaped nor inside a character class."""
     depth, in_class, escaped = 0, False, False
-    for c in pattern:
+    for j in range(start, len(pattern)):
+        c = pattern[j]
         if escaped:
             escaped = False
         elif c == "\\":
@@ -167,13 +160,9 @@ def _top_level_bar(pattern: str) -> bool:
             in_class = c != "]"
         elif c == "[":
             in_class = True
-        elif c == "(":
-            depth += 1
-        elif c == ")":
-            depth -= 1
-        elif c == "|" and depth == 0:
-            return True
-    return False
+        else:
+            yield j, c, depth
+            depth += (c == "(") - (c == ")")
 
 
 class Keywords:
