@@ -258,12 +258,17 @@ class Mailbox:
         self._call("NOOP", self.client.noop)
 
     def arrived(self) -> bool:
-        """NOOP: whether messages arrived in the selected folder since SELECT (or the last
-        call). Asked between a catch-up and IDLE, which reports only what arrives after it
-        starts: without this, a message landing during the catch-up would wait for the poll."""
-        _, responses = self._call("NOOP", self.client.noop)
-        counts = [n for n, what, *_ in responses if what == b"EXISTS" and isinstance(n, int)]
-        expunged = any(what == b"EXPUNGE" for _, what, *_ in responses)
+        """Whether messages arrived in the selected folder since SELECT (or the last call).
+        Asked between a catch-up and IDLE, which reports only what the client has not been
+        told yet: without this, a message landing during the catch-up would wait for the
+        poll. The server may have told us in the answer to any command since SELECT (a
+        FETCH, a SEARCH), and imapclient hands back only the responses a command asked for;
+        imaplib files every untagged response it reads, so the NOOP's and those are read
+        from there."""
+        self._call("NOOP", self.client.noop)
+        kept = self.client._imap.untagged_responses  # reset by every SELECT
+        counts = [int(n) for n in kept.pop("EXISTS", []) if bytes(n).strip().isdigit()]
+        expunged = bool(kept.pop("EXPUNGE", []))
         if self.folder is None or not counts:
             return expunged  # an expunge may hide an arrival in an unchanged count
         grew = counts[-1] > self.folder.exists

@@ -168,3 +168,25 @@ def test_idle_not_used_when_disabled(dovecot: Dovecot) -> None:
         assert mb.has_capability("IDLE") and not mb.can_idle()
     finally:
         mb.close()
+
+
+@pytest.mark.parametrize("command", ["fetch", "search"])
+def test_arrival_reported_inside_another_command_is_not_lost(
+    dovecot: Dovecot, command: str,
+) -> None:
+    """The server may report an arrival with the answer to a FETCH or SEARCH, which the
+    IMAP library does not hand back: a later NOOP then has nothing new to say, and IDLE
+    would not mention it either. `arrived` still knows."""
+    dovecot.append(request_mail(1).as_bytes())
+    mb = connected(dovecot)
+    try:
+        mb.select("INBOX")
+        dovecot.append(request_mail(2).as_bytes())
+        if command == "fetch":
+            assert [e.uid for e in mb.envelopes([1])] == [1]
+        else:
+            assert mb.uids_after(5) == []
+        assert mb.arrived() is True
+        assert mb.arrived() is False  # told once
+    finally:
+        mb.close()
