@@ -28,9 +28,13 @@ dovecot:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
 	  apt-get install -y -qq --no-install-recommends dovecot-imapd >/dev/null; }
 
+# Two workers, each with its own Dovecot, SMTP sink and PostgreSQL database: most tests
+# wait on a daemon or a server, so the suite takes about half the time.
+TEST_WORKERS ?= 2
+
 test: $(STAMP) dovecot
 	$(BIN)/ruff check .
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n $(TEST_WORKERS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
