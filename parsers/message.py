@@ -37,7 +37,10 @@ _AUTHORITY = re.compile(
     r"konwencj|convenți|sözleşme|dohovor|úmluv|budapest|24/7|\bmla\b|mutual legal|entraide|"
     r"rechtshilfe|asistencia judicial|assistenza giudiziaria|cyber|ciber|kyber|law enforcement|"
     r"investigat|enquête|ermittl|investigaci|indagin|investigaç|śledztw|anchet|soruşturma|"
-    r"vyšetrov|\bart(?:icle|\.|ikel|ículo|icolo)?\s*(?:29|30|31|32|33)\b",
+    r"vyšetrov|\bpolis(?:en)?\b|\bpoliti(?:et)?\b|poliisi|politie|poliți|policij|policie|"
+    r"polícia|rendőr|полиц|поліці|полициј|прокурат|следств|слідч|åklagar|anklagemyndighed|"
+    r"syyttäj|ügyész|εισαγγελ|αστυνομ|openbaar ministerie|kriminal|kommissarie|"
+    r"киберн|кіберн|\bart(?:icle|\.|ikel|ículo|icolo)?\s*(?:29|30|31|32|33)\b",
     _F,
 )
 

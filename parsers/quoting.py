@@ -235,8 +235,11 @@ CLOSING = re.compile(
     r"un saludo|cordiali saluti|distinti saluti|saluti|cordialmente|com os melhores cumprimentos|"
     r"atenciosamente|cumprimentos|melhores cumprimentos|z poważaniem|pozdrawiam|"
     r"z wyrazami szacunku|cu stimă|cu respect|cu deosebită considerație|saygılarımla|"
-    r"s pozdravom|s pozdravem|s úctou|ystävällisin terveisin|terveisin|med vänlig hälsning|"
-    r"vänliga hälsningar|med venlig hilsen|med vennlig hilsen|met vriendelijke groet|"
+    r"s pozdravom|s pozdravem|s úctou|ystävällisin terveisin|terveisin|"
+    r"(?:med )?vänlig(?:a)? hälsning(?:ar)?|hälsningar|mvh|(?:med )?venlig hilsen|"
+    r"(?:med )?vennlig hilsen|"
+    r"met vriendelijke groet(?:en)?|vriendelijke groet(?:en)?|srdačan pozdrav|lp|"
+    r"с уважением|з повагою|с поштовањем|с почит|поздрави|"
     r"με εκτίμηση|με τιμή|üdvözlettel|tisztelettel|pagarbiai|ar cieņu|lugupidamisega|"
     r"s poštovanjem|lep pozdrav|--|-- )\s*[,.!]?\s*$",
     _FLAGS,

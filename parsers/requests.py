@@ -35,6 +35,9 @@ PRESERVATION = _rx(
     r"conservarea", r"conservării", r"conservare[ae]?\b", r"păstr", r"muhafaza", r"koruma altına",
     r"uchovan", r"uchování",
     r"uchovať", r"zachován", r"išsaugo", r"säilyttä", r"διατήρηση", r"bewaring", r"bevara",
+    r"bevaring", r"\bsikring", r"säilitami", r"saglabāšan", r"ohranitev", r"očuvanj",
+    r"megőrz", r"сохранени", r"сохранить", r"збереженн", r"зберегти", r"запазване",
+    r"очуван", r"обезбеђ",
     rf"{_ART}\s*29\b",
 )
 EXTENSION = _rx(
@@ -42,7 +45,9 @@ EXTENSION = _rx(
     r"verlängerung", r"verlängern", r"pr[oó]rroga", r"prorrogar", r"extensi[oó]n\b", r"\bproroga",
     r"prorogare", r"prorroga[çc][ãa]o", r"przedłużeni[ea]", r"przedłużyć", r"prelungire",
     r"prelungirea", r"uzatma", r"uzatılma", r"predĺženi", r"prodloužení", r"pratęsim",
-    r"jatkami", r"παράταση", r"verlenging", r"förlängning", r"\brenew(?:al)?\b",
+    r"jatkami", r"παράταση", r"verlenging", r"förlängning", r"forlængelse", r"forlengelse",
+    r"podaljšanj",
+    r"produljenj", r"meghosszabb", r"продлени", r"продовженн", r"удължаване", r"\brenew(?:al)?\b",
 )
 TRAFFIC = _rx(
     r"traffic data", r"données (?:de )?trafic", r"données relatives au trafic", r"verkehrsdaten",
@@ -50,6 +55,8 @@ TRAFFIC = _rx(
     r"danych o ruchu", r"dane o ruchu", r"datelor de trafic", r"date(?:le)? de trafic",
     r"trafik veri", r"prevádzkov(?:é|ých) údaj", r"provozní(?:ch)? údaj", r"srauto duomen",
     r"liikennetie", r"δεδομένα κίνησης", r"verkeersgegevens", r"trafikuppgifter",
+    r"trafikdata", r"prometn(?:i|ih) podat", r"liiklusandme", r"forgalmi adat",
+    r"данн(?:ые|ых) (?:о )?трафик", r"трафік", r"данни за трафика",
     rf"{_ART}\s*30\b",
 )
 DISCLOSURE = _rx(
@@ -57,13 +64,15 @@ DISCLOSURE = _rx(
     r"revelaci[oó]n", r"comunicaci[oó]n", r"divulgazione", r"comunicazione", r"divulga[çc][ãa]o",
     r"ujawnieni", r"przekazani", r"dezvălui", r"comunicare", r"ifşa", r"ifsa", r"açıkla",
     r"sprístupn", r"zpřístupn", r"atskleid", r"luovut", r"κοινοποίηση", r"verstrekking",
-    r"utlämnande", r"identify the (?:path|source|origin)",
+    r"utlämnande", r"udlevering", r"utlevering", r"razkritj", r"раскрыти", r"предоставлени",
+    r"розкритт", r"надання", r"разкриване", r"identify the (?:path|source|origin)",
 )
 STORED = _rx(
     r"subscriber", r"abonn[ée]", r"bestandsdaten", r"inhaberdaten", r"suscriptor", r"abonado",
     r"abbonat", r"assinante", r"abonent", r"\bstored (?:computer )?data\b", r"gespeicherten?",
     r"données stockées", r"datos almacenados", r"dati memorizzati", r"dados armazenados",
     r"dane przechowywane", r"date stocate", r"abone", r"účastník", r"uloženýc?h? údaj",
+    r"abonnent", r"naročnik", r"pretplatni", r"előfizet", r"абонент", r"tilaaja",
     rf"{_ART}\s*31\b", r"production order", r"\bcontent data\b",
 )
 EMERGENCY = _rx(
@@ -79,6 +88,9 @@ EMERGENCY = _rx(
     r"suicid", r"selbstmord", r"samobój", r"intihar", r"bomb threat", r"alerte à la bombe",
     r"bombendrohung", r"amenaza de bomba", r"school shooting", r"amoklauf", r"hostage", r"otage",
     r"geisel", r"rehén",
+    r"livsfara", r"självmord", r"selvmord", r"itsemurha", r"életveszély", r"emberrablás",
+    r"угроз[аы] (?:для )?жизни", r"загроз[аи] життю", r"похищени", r"викраденн",
+    r"самоубийств", r"суицид", r"самогубств",
 )
 INFORMATION = _rx(
     r"would like to know", r"we would like to ask",
@@ -120,6 +132,9 @@ ASK = _rx(
     r"\bzwracamy się z prośbą", r"\btalep (?:ediyoruz|ederiz|olunur)", r"\brica (?:ederiz|olunur)",
     r"\bžiadame\b", r"\bžádáme\b", r"\bprašome\b", r"\bpyydämme\b", r"\bverzoeken\b",
     r"\bbegär\b", r"\bzahtijevamo\b", r"\bmolimo\b",
+    r"\bbegär(?:an)?\b", r"\banmoder\b", r"\bber om\b", r"\bkérjük\b", r"\bpalun\b",
+    r"\blūdzam\b", r"\bprosimo\b", r"\bпросим\b", r"\bпросимо\b", r"\bмолимо\b",
+    r"\bмолим\b", r"\bмоля\b",
 )
 URGENT = _rx(
     r"\burgent(?:e|es|ly|issim[oa])?\b", r"très urgent", r"\bdringend\b",
@@ -128,6 +143,7 @@ URGENT = _rx(
     r"\bспешно\b", r"\bсрочно\b", r"\bεπείγον\b", r"\bεπείγουσα\b", r"\bkiireellinen\b",
     r"\bkiireinen\b", r"\bskubus\b", r"\bsteidzam", r"\bbrådskande\b", r"\bspoed\b",
     r"\bhasteforespørsel\b",
+    r"\bterminovo\b", r"\bтерміново\b", r"\bсрочн", r"\bспешн", r"\bhaster\b",
     r"\basap\b", r"\bde toute urgence\b", r"\bcon urgencia\b", r"\bcon urgenza\b",
 )
 NOT_URGENT = _rx(

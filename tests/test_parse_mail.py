@@ -53,6 +53,15 @@ CASES: list[tuple[str, dict[str, Any]]] = [
     ("it-reply-outlook-quoted.eml", dict(
         kind="reply", case_ref=None, their_reference="CNAIPIC-2026-5512", identifiers={},
         country="IT", language="it", should_acknowledge=False)),
+    ("sv-preservation-latin1-qp.eml", dict(
+        kind="request", request_type="preservation", urgent=True, country="SE",
+        sender_verified=True, their_reference="5000-K123456-26", language="sv")),
+    ("cs-preservation-iso8859-2.eml", dict(
+        kind="request", request_type="preservation", urgent=False, country="CZ",
+        sender_verified=True, language="cs")),
+    ("ru-preservation-koi8r-base64.eml", dict(
+        kind="request", request_type="preservation", urgent=True, country=None,
+        sender_verified=False, their_reference=None, language="ru")),
     ("fr-forward-inline-request.eml", dict(
         kind="request", request_type="preservation", country="FR", sender_verified=False,
         their_reference="OFAC-26-0420", provider="Nordvik Forum AB",
@@ -124,6 +133,14 @@ IDENTIFIERS: list[tuple[str, dict[tuple[str, str], str | None]]] = [
     ("us-preservation-month-first.eml", {
         ("ipv4", "198.51.100.9"): "2026-11-05T15:15:00-05:00",
         ("account", "darkbroker_77"): None}),
+    ("sv-preservation-latin1-qp.eml", {
+        ("ipv4", "203.0.113.45"): "2026-11-12T14:32:00+01:00",
+        ("email", "victim.locker@mail.example"): "2026-11-12T14:32:00+01:00"}),
+    ("cs-preservation-iso8859-2.eml", {
+        ("ipv4", "192.0.2.18"): "2026-11-05T08:40:00+01:00",
+        ("email", "fraud.shop@mail.example"): "2026-11-05T08:40:00+01:00"}),
+    ("ru-preservation-koi8r-base64.eml", {
+        ("ipv4", "198.51.100.77"): "2026-11-10T22:15:00+00:00"}),
     ("fr-forward-inline-request.eml", {
         ("account", "vente_cartes_fr"): "2026-11-25T21:14:00+01:00",
         ("url", "https://cartes-bancaires.example/shop"): None}),

@@ -409,6 +409,41 @@ def main() -> None:
     m.add_attachment(inner)
     write("it-forward-rfc822-spanish-request.eml", m)
 
+    # Swedish, ISO-8859-1 quoted-printable, "brådskande"; the officer's number under
+    # "Med vänliga hälsningar" is a contact detail, not an identifier.
+    m = msg("Nationellt IT-brottscentrum <itbc-247@polisen.se.example>",
+            "Begäran om bevarande av data – brådskande, dnr 5000-K123456-26",
+            "Tue, 17 Nov 2026 09:12:00 +0100", "<itbc-0117@polisen.se.example>")
+    m.set_content(
+        "Hej,\n\nVi begär skyndsamt bevarande av abonnent- och trafikdata för IP-adressen "
+        "203.0.113.45, använd den 12 november 2026 kl. 14:32 för utpressning via e-postkontot "
+        "victim.locker@mail.example.\n\nVänligen bekräfta mottagandet.\n\n"
+        "Med vänliga hälsningar\nKommissarie Anna Berg\n+46 8 123 456 78\n",
+        charset="iso-8859-1", cte="quoted-printable")
+    write("sv-preservation-latin1-qp.eml", m)
+
+    # Czech, ISO-8859-2 8bit, a date written "5. 11. 2026" with the zone "SEČ".
+    m = msg("kyber-247@policie.cz.example", "Žádost o uchování dat",
+            "Thu, 19 Nov 2026 10:00:00 +0100", "<ncoz-1119@policie.cz.example>")
+    m.set_content(
+        "Dobrý den,\n\nžádáme o uchování údajů o účastníkovi a provozních údajů k IP adrese "
+        "192.0.2.18 ze dne 5. 11. 2026 v 08:40 SEČ a k účtu fraud.shop@mail.example, které "
+        "byly použity k podvodu na internetovém bazaru.\n\nDěkujeme za spolupráci.\n\n"
+        "S pozdravem\nnpor. Jan Novák\n+420 974 000 123\n", charset="iso-8859-2", cte="8bit")
+    write("cs-preservation-iso8859-2.eml", m)
+
+    # Russian, KOI8-R base64, from a unit not in the directory that names itself a police
+    # department: still a request (urgent: "срочно"), the country unknown.
+    m = msg("=?koi8-r?b?68/O1MHL1M7ZyiDQ1c7L1A==?= <cp247@cyberpolice.ua.example>",
+            "Запрос о сохранении данных - срочно", "Wed, 18 Nov 2026 11:00:00 +0200",
+            "<cp-1118@cyberpolice.ua.example>")
+    m.set_content(
+        "Уважаемые коллеги,\n\nПросим срочно обеспечить сохранение данных абонента и трафика "
+        "для IP-адреса 198.51.100.77, использованного 10.11.2026 в 22:15 UTC для атаки "
+        "программы-вымогателя на больницу.\n\nПросим подтвердить получение.\n\nС уважением,\n"
+        "майор И. Петренко\nДепартамент киберполиции\n", charset="koi8-r", cte="base64")
+    write("ru-preservation-koi8r-base64.eml", m)
+
 
 if __name__ == "__main__":
     main()
