@@ -278,6 +278,8 @@ def _parse(raw: bytes, directory: Directory | None, case_prefix: str) -> ParsedM
                     break
         if prov is None:
             prov = provider.find_company(f"{content.subject}\n{asking_text}")
+        if prov is None:
+            prov = provider.find_platform(f"{content.subject}\n{asking_text}")
 
     urgent = False
     if kind == "request":

@@ -50,3 +50,23 @@ def find_company(text: str) -> str | None:
     while len(words) > 2 and words[0][:1].islower():
         words.pop(0)
     return clean(" ".join(words))
+
+
+# Platforms requests name without a legal form ("the Telegram account @x"). Matched with
+# their usual capitals only; names that are also common words (Signal, Steam) are left out.
+PLATFORMS = (
+    "Telegram", "WhatsApp", "Facebook", "Instagram", "TikTok", "Snapchat", "Discord",
+    "Twitter", "YouTube", "Google", "Gmail", "Microsoft", "Hotmail", "Skype", "iCloud",
+    "Viber", "WeChat", "LinkedIn", "Reddit", "Twitch", "Binance", "PayPal", "Coinbase",
+    "ProtonMail", "Proton Mail", "Yahoo", "VKontakte", "Odnoklassniki", "Yandex", "Mail.ru",
+    "Threema", "Roblox", "OnlyFans", "Tinder", "Kraken", "Revolut", "Airbnb", "Vinted",
+    "eBay", "Amazon", "Cloudflare",
+)
+_PLATFORM = re.compile(r"(?<![\w.@/-])(" + "|".join(re.escape(p) for p in PLATFORMS)
+                       + r")(?![\w@-]|\.[a-z])")
+
+
+def find_platform(text: str) -> str | None:
+    """The first well-known platform a text names, when it names no company."""
+    m = _PLATFORM.search(text)
+    return m.group(1) if m else None

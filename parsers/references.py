@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from parsers.classify import PING_TOKEN
 from parsers.quoting import cut_signature
@@ -42,6 +42,21 @@ _PREVIOUS = re.compile(
     r"önceki|predchádzaj|předchozí|pôvodn|ankstesn|aiemm|προηγούμεν|vorige|tidigare|"
     r"beantragt|requested on|submitted on|sent on|\bdu \d|\bvom \d|\bdel \d)", _F,
 )
+# "Our request (no.) ..." names the earlier request in an extension; in a new request the
+# same words may introduce the request's own number, so they count only for extensions.
+_OUR_REQUEST = re.compile(
+    r"(?:(?:to|of|with) our (?:\w+ )?request|zu unserem (?:ersuchen|antrag)|unser(?:es|em) "
+    r"(?:ersuchens?|antrags?)|à notre demande|de notre demande|notre (?:demande|requête)|"
+    r"nuestra solicitud|nostra richiesta|nosso pedido|naszego wniosku|nasz(?:ym)? wnios|"
+    r"cererea noastră|cererii noastre|talebimiz|k našej žiadosti|našej žiadosti|k naší žádosti|"
+    r"naší žádosti|mūsų prašym|pyyntöömme|vår begäran|vår anmodning|ons verzoek|kérelmünk|"
+    r"našeg zahtjeva|našo zahtev|нашего запроса|нашому запиту|нашого запиту)", _F,
+)
+
+
+# Upper-case letters standing alone between a label and the number are part of the
+# reference (an office or register code: "Az. ST 45-2026/1123", "Ref.: UCC 2026/44").
+_OFFICE_PREFIX = re.compile(r"\s*([A-ZÄÖÜÀ-Þ]{1,5})\s")
 
 
 @dataclass(frozen=True)
@@ -51,6 +66,7 @@ class RefHit:
     labelled: bool
     new: bool
     previous: bool
+    ours: bool = False  # after "our request": the earlier one, when this is an extension
 
 
 def _is_ref(token: str, case_tag: re.Pattern[str], ping: re.Pattern[str]) -> bool:
@@ -83,9 +99,14 @@ def find_references(text: str, case_tag: re.Pattern[str], ping: re.Pattern[str])
             token = t.group(1).rstrip(".")
             if _is_ref(token, case_tag, ping):
                 start = m.start("rest") + t.start(1)
+                office = _OFFICE_PREFIX.fullmatch(rest[:t.start(1)])
+                if office:  # "Az. ST 45-2026/1123": the office's letters belong to it
+                    token = f"{office.group(1)} {token}"
+                    start = m.start("rest") + office.start(1)
                 before = text[max(0, m.start() - 80): m.start()]
                 hits.append(RefHit(token, start, True, bool(_NEW.search(label)),
-                                   bool(_PREVIOUS.search(before + " " + label))))
+                                   bool(_PREVIOUS.search(before + " " + label)),
+                                   bool(_OUR_REQUEST.search(before[-50:]))))
                 taken.add(start)
                 break
             if t.start() > 40:
@@ -99,7 +120,8 @@ def find_references(text: str, case_tag: re.Pattern[str], ping: re.Pattern[str])
         if sum(c.isdigit() for c in token) < 3:
             continue
         before = text[max(0, t.start() - 80): t.start()]
-        hits.append(RefHit(token, t.start(1), False, False, bool(_PREVIOUS.search(before))))
+        hits.append(RefHit(token, t.start(1), False, False, bool(_PREVIOUS.search(before)),
+                           bool(_OUR_REQUEST.search(before[-50:]))))
     return sorted(hits, key=lambda h: h.start)
 
 
@@ -110,8 +132,14 @@ def their_and_previous(
     """(their reference, previous reference): labelled references and template field 2 first,
     then the subject, then bare reference-like tokens; the previous one only for an extension."""
     ping = PING_TOKEN
-    body = find_references(cut_signature(text), case_tag, ping)
-    in_subject = find_references(subject, case_tag, ping)
+    extension = rtype == "preservation_extension"
+
+    def earlier(hits: list[RefHit]) -> list[RefHit]:
+        return [h if h.previous or not (extension and h.ours) else replace(h, previous=True)
+                for h in hits]
+
+    body = earlier(find_references(cut_signature(text), case_tag, ping))
+    in_subject = earlier(find_references(subject, case_tag, ping))
     field = find_references(first.get("reference", ""), case_tag, ping)
     previous_field = find_references(first.get("previous_reference", ""), case_tag,
                                                 ping)
@@ -129,7 +157,7 @@ def their_and_previous(
     )
     their = candidates[0].value if candidates else None
     previous = None
-    if rtype == "preservation_extension":
+    if extension:
         prev_candidates = [h for h in previous_field]
         if prev_in_status:
             prev_candidates += find_references(prev_in_status.group(1), case_tag, ping)

@@ -98,7 +98,10 @@ _DATE_PATTERNS = (
 _TIME_RE = re.compile(
     r"(?<![\w:.])(?P<h>[01]?\d|2[0-3])\s?(?::|h|H)\s?(?P<mi>[0-5]\d)(?:\s?[:.]\s?(?P<s>[0-5]\d))?"
     r"(?:\s?(?P<ampm>[ap]\.?\s?m\.?)(?!\w))?(?![\w:]*:[\da-fA-F])(?!\d)"
-    r"|(?<![\w:.])(?P<h2>[01]?\d|2[0-3])\.(?P<mi2>[0-5]\d)(?=\s*(?:Uhr|h\b|ore\b|val\.|godz))",
+    r"|(?<![\w:.])(?P<h2>[01]?\d|2[0-3])\.(?P<mi2>[0-5]\d)(?=\s*(?:Uhr|h\b|ore\b|val\.|godz))"
+    # Nordic "klo 10.15" / "kl. 14.32": the dot form after the word for "o'clock".
+    r"|(?:(?<=\bklo )|(?<=\bkl\. )|(?<=\bkl )|(?<=\bkello ))"
+    r"(?P<h3>[01]?\d|2[0-3])\.(?P<mi3>[0-5]\d)(?![\d.]\d)",
     _FLAGS,
 )
 _NEAR = 40  # characters between a date and its time, at most
@@ -236,8 +239,10 @@ def _times(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int, time
                     h += 12
                 elif ampm == "am" and h == 12:
                     h = 0
-            else:
+            elif m.group("h2") is not None:
                 h, mi, s = int(m.group("h2")), int(m.group("mi2")), 0
+            else:
+                h, mi, s = int(m.group("h3")), int(m.group("mi3")), 0
             out.append((m.start(), m.end(), time(h, mi, s)))
         except ValueError:
             continue

@@ -62,6 +62,17 @@ CASES: list[tuple[str, dict[str, Any]]] = [
     ("ru-preservation-koi8r-base64.eml", dict(
         kind="request", request_type="preservation", urgent=True, country=None,
         sender_verified=False, their_reference=None, language="ru")),
+    ("fi-preservation-klo-time.eml", dict(
+        kind="request", request_type="preservation", country="FI", language="fi")),
+    ("sk-extension-our-earlier-request.eml", dict(
+        kind="request", request_type="preservation_extension", case_ref="WK-2026-00042",
+        their_reference=None, previous_reference="PPZ-NCA-2026/445", language="sk")),
+    ("de-html-office-reference.eml", dict(
+        kind="request", request_type="preservation", urgent=True, country="DE",
+        their_reference="ST 45-2026/1123", language="de")),
+    ("lt-account-on-platform.eml", dict(
+        kind="request", request_type="preservation", country="LT", provider="Telegram",
+        language="lt")),
     ("fr-forward-inline-request.eml", dict(
         kind="request", request_type="preservation", country="FR", sender_verified=False,
         their_reference="OFAC-26-0420", provider="Nordvik Forum AB",
@@ -141,6 +152,14 @@ IDENTIFIERS: list[tuple[str, dict[tuple[str, str], str | None]]] = [
         ("email", "fraud.shop@mail.example"): "2026-11-05T08:40:00+01:00"}),
     ("ru-preservation-koi8r-base64.eml", {
         ("ipv4", "198.51.100.77"): "2026-11-10T22:15:00+00:00"}),
+    ("fi-preservation-klo-time.eml", {
+        ("ipv4", "198.51.100.23"): "2026-11-12T10:15:00+02:00"}),
+    ("de-html-office-reference.eml", {
+        ("ipv6", "2001:db8::42"): "2026-11-14T03:22:10+01:00",
+        ("url", "https://evil-shop.example/pay"): "2026-11-14T03:22:10+01:00"}),
+    ("lt-account-on-platform.eml", {
+        ("ipv4", "192.0.2.200"): "2026-11-13T21:05:00+02:00",
+        ("account", "scam_king"): "2026-11-13T21:05:00+02:00"}),
     ("fr-forward-inline-request.eml", {
         ("account", "vente_cartes_fr"): "2026-11-25T21:14:00+01:00",
         ("url", "https://cartes-bancaires.example/shop"): None}),

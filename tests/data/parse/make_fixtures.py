@@ -444,6 +444,47 @@ def main() -> None:
         "майор И. Петренко\nДепартамент киберполиции\n", charset="koi8-r", cte="base64")
     write("ru-preservation-koi8r-base64.eml", m)
 
+    # Finnish: the time written "klo 10.15", the zone the sender's (Helsinki).
+    m = msg("kyber-247@poliisi.fi.example", "Tietojen säilyttämispyyntö",
+            "Mon, 16 Nov 2026 08:00:00 +0200", "<krp-1116@poliisi.fi.example>")
+    m.set_content(
+        "Hei,\n\npyydämme säilyttämään tilaajatiedot ja liikennetiedot IP-osoitteesta "
+        "198.51.100.23, jota käytettiin 12.11.2026 klo 10.15 Suomen aikaa.\n\n"
+        "Ystävällisin terveisin\nRikoskomisario Matti Virtanen\n+358 295 000 000\n")
+    write("fi-preservation-klo-time.eml", m)
+
+    # Slovak extension in our thread: "k našej žiadosti č. ..." names the earlier request;
+    # no new reference is given.
+    m = msg("nka-247@minv.sk.example", "RE: [WK-2026-00042] Žiadosť o predĺženie uchovania",
+            "Tue, 17 Nov 2026 09:00:00 +0100", "<nka-1117@minv.sk.example>",
+            In_Reply_To="<wk-ack-42@ncc.gov.example>")
+    m.set_content(
+        "Dobrý deň,\n\nžiadame o predĺženie uchovania údajov o ďalších 90 dní k našej "
+        "žiadosti č. PPZ-NCA-2026/445.\n\nS pozdravom\nNKA\n\n"
+        "> On 1 Nov 2026 the desk wrote:\n> Your request was registered as WK-2026-00042.\n")
+    write("sk-extension-our-earlier-request.eml", m)
+
+    # German Outlook HTML only: "Az. ST 45-2026/1123" keeps its office letters; an IPv6
+    # address written in full, a defanged URL, "Eilt!".
+    m = msg("LKA 24/7 <cc-247@lka.de.example>", "Eilt! Sicherungsersuchen Az. ST 45-2026/1123",
+            "Tue, 17 Nov 2026 09:12:00 +0100", "<lka-1117@lka.de.example>")
+    m.set_content(
+        "<html><body><p>Sehr geehrte Damen und Herren,</p><p>wir ersuchen um umgehende "
+        "Sicherung der Bestands- und Verkehrsdaten zu folgender IPv6-Adresse: "
+        "2001:DB8:0:0:0:0:0:42 (Zeitpunkt: 14.11.2026, 03:22:10 Uhr MEZ) sowie zur URL "
+        "hxxps://evil-shop[.]example/pay.</p><p>Mit freundlichen Grüßen<br>KHK M. Weber<br>"
+        "Tel. +49 611 55 0000</p></body></html>", subtype="html")
+    write("de-html-office-reference.eml", m)
+
+    # Lithuanian: an account on a platform named without a legal form.
+    m = msg("kpb-247@policija.lt.example", "Prašymas išsaugoti duomenis",
+            "Tue, 17 Nov 2026 10:00:00 +0200", "<kpb-1117@policija.lt.example>")
+    m.set_content(
+        "Laba diena,\n\nprašome išsaugoti abonento ir srauto duomenis, susijusius su IP "
+        "adresu 192.0.2.200 (2026-11-13 21:05:00 EET) ir paskyra @scam_king Telegram "
+        "platformoje.\n\nPagarbiai,\nKomisaras P. Jonaitis\n")
+    write("lt-account-on-platform.eml", m)
+
 
 if __name__ == "__main__":
     main()
