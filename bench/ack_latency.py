@@ -23,7 +23,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from daemon.db import make_engine, session_factory, upgrade  # noqa: E402
+from daemon.store.db import make_engine, session_factory, upgrade  # noqa: E402
 from tests.servers import (  # noqa: E402
     SmtpSink,
     create_pg_database,

@@ -24,9 +24,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from sqlalchemy import func, insert, select
 
 from config.settings import Settings
-from daemon import deadlines, digest, jobs, logs, reminders
-from daemon.clock import ManualClock
-from daemon.db import make_engine, session_factory, transaction, upgrade
+from daemon.cases import deadlines
+from daemon.duties import digest, reminders
+from daemon.process import jobs, logs
+from daemon.process.clock import ManualClock
+from daemon.store.db import make_engine, session_factory, transaction, upgrade
 from models import Case, Event, Identifier, Message, OutboxMail
 from parsers.directory import Directory
 from tests.servers import create_pg_database, drop_pg_database

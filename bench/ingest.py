@@ -32,7 +32,7 @@ from pathlib import Path
 
 from imapclient import IMAPClient
 
-from daemon.db import make_engine, session_factory, upgrade
+from daemon.store.db import make_engine, session_factory, upgrade
 from tests.servers import (
     Dovecot,
     SmtpSink,

@@ -10,8 +10,8 @@ from collections.abc import Sequence
 import structlog
 
 from config.settings import ConfigError
-from daemon import logs
-from daemon.context import ContextError
+from daemon.process import logs
+from daemon.process.context import ContextError
 
 # Each module in daemon/commands registers its own subcommand.
 COMMAND_MODULES = (

@@ -6,7 +6,7 @@ import os
 
 from alembic import context
 
-from daemon.db import make_engine
+from daemon.store.db import make_engine
 from models import Base
 
 config = context.config

@@ -14,7 +14,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from daemon.db import make_engine, session_factory, upgrade
+from daemon.store.db import make_engine, session_factory, upgrade
 from models import Base
 from tests.servers import (
     Dovecot,

@@ -9,8 +9,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from config.settings import Settings
-from daemon import pipeline
-from daemon.incoming import Env
+from daemon.inbound import pipeline
+from daemon.inbound.work import Env
 from models import Case, Event, Message, OutboxMail
 from parsers.directory import Directory
 from tests.conftest import run_cli

@@ -13,7 +13,8 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from daemon.db import (
+from daemon.cases.references import allocate_reference
+from daemon.store.db import (
     alembic_config,
     current_revision,
     downgrade,
@@ -22,7 +23,6 @@ from daemon.db import (
     transaction,
     upgrade,
 )
-from daemon.references import allocate_reference
 from models import Base, Case, Event
 from tests.conftest import run_cli
 from tests.servers import create_pg_database, drop_pg_database

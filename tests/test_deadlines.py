@@ -8,7 +8,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from config.settings import Settings
-from daemon import deadlines, reminders
+from daemon.cases import deadlines
+from daemon.duties import reminders
 from models import Case
 from parsers.directory import ContactPoint, Directory
 from parsers.partners import number_to_call, parse_retention

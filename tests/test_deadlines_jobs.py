@@ -12,10 +12,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from structlog.testing import capture_logs
 
 from config.settings import Settings
-from daemon import audit, deadlines, jobs, reminders
-from daemon.clock import ManualClock
-from daemon.db import make_engine, session_factory, transaction
-from daemon.directory_store import load_directory
+from daemon.cases import deadlines
+from daemon.duties import reminders
+from daemon.process import jobs
+from daemon.process.clock import ManualClock
+from daemon.store import audit
+from daemon.store.db import make_engine, session_factory, transaction
+from daemon.store.directory import load_directory
 from models import Case, Event, Identifier, PingRound
 from tests.test_deadlines_support import (
     OPERATOR,

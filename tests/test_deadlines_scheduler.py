@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from daemon import scheduler
-from daemon.clock import ManualClock
-from daemon.context import AppContext
+from daemon.process import scheduler
+from daemon.process.clock import ManualClock
+from daemon.process.context import AppContext
 from tests.test_deadlines_support import desk_settings, open_case, outbox
 
 

@@ -12,9 +12,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from config.settings import Settings
-from daemon import deadlines
-from daemon.db import transaction
-from daemon.directory_store import load_directory
+from daemon.cases import deadlines
+from daemon.store.db import transaction
+from daemon.store.directory import load_directory
 from models import Case, ContactEmail, ContactPointRow, OutboxMail
 from parsers.directory import Directory, load_toml
 

@@ -14,8 +14,9 @@ from pathlib import Path
 from sqlalchemy.orm import Session, sessionmaker
 
 from config.settings import Settings
-from daemon import audit, digest
-from daemon.db import transaction
+from daemon.duties import digest
+from daemon.store import audit
+from daemon.store.db import transaction
 from models import Message, PingRound, PingTarget
 from tests.conftest import run_cli
 from tests.servers import SmtpSink

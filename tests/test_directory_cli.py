@@ -7,7 +7,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from daemon import directory_store
+from daemon.store import directory as directory_store
 from models import ContactPointRow, Event
 from parsers.directory import load_csv, load_toml
 from tests.conftest import run_cli

@@ -12,8 +12,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 from structlog.testing import capture_logs
 
-from daemon import directory_store
-from daemon.db import transaction
+from daemon.store import directory as directory_store
+from daemon.store.db import transaction
 from models import ContactEmail, ContactPointRow, Event
 from parsers.directory import ContactPoint, Directory, load_toml
 

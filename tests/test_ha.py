@@ -13,8 +13,8 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from daemon.db import make_engine, session_factory, upgrade
-from daemon.leader import Leadership, LeadershipError
+from daemon.process.leader import Leadership, LeadershipError
+from daemon.store.db import make_engine, session_factory, upgrade
 from models import DaemonInstance, Message
 from tests.conftest import _truncate, run_cli
 from tests.servers import Dovecot, SmtpSink

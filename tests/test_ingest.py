@@ -18,9 +18,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from structlog.testing import capture_logs as _capture_logs
 
 from config.settings import Settings
-from daemon.clock import ManualClock
-from daemon.context import AppContext
-from daemon.service import Service
+from daemon.process.clock import ManualClock
+from daemon.process.context import AppContext
+from daemon.process.service import Service
 from models import Case, Event, MailboxCheckpoint, Message, OutboxMail
 from tests.conftest import run_cli
 from tests.servers import Dovecot, SmtpSink

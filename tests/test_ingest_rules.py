@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from daemon.threading_rules import authentication_failed, clean_id, same_counterpart, thread_ids
+from daemon.rules.threads import authentication_failed, clean_id, same_counterpart, thread_ids
 from parsers.directory import ContactPoint, Directory
 
 DIRECTORY = Directory((

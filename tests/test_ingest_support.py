@@ -16,7 +16,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from daemon.db import transaction
+from daemon.store.db import transaction
 from models import Case, ContactEmail, ContactPointRow, Message
 
 REPO = Path(__file__).resolve().parents[1]

@@ -7,7 +7,7 @@ import json
 
 import structlog
 
-from daemon import logs
+from daemon.process import logs
 
 
 def test_json_lines_and_bound_context() -> None:

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from config.settings import ImapSettings
-from daemon.mailbox import AuthenticationFailed, Mailbox, MailboxError
+from daemon.adapters.imap import AuthenticationFailed, Mailbox, MailboxError
 from tests.servers import Dovecot
 from tests.test_ingest_support import request_mail
 

@@ -12,10 +12,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from config.settings import Settings
-from daemon import pipeline
-from daemon.directory_store import load_directory
-from daemon.incoming import Env
-from daemon.mailcommands import Command, read_commands
+from daemon.inbound import pipeline
+from daemon.inbound.mail_commands import Command, read_commands
+from daemon.inbound.work import Env
+from daemon.store.directory import load_directory
 from models import Case, Event, Message, OutboxMail
 from tests.servers import Dovecot, SmtpSink
 from tests.test_ingest_support import (

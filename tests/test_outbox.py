@@ -13,9 +13,15 @@ from sqlalchemy.orm import Session, sessionmaker
 from structlog.testing import capture_logs
 
 from config.settings import Settings
-from daemon.db import transaction
-from daemon.outbox import Draft, enqueue, is_our_message_id, notify_operators
-from daemon.suppression import (
+from daemon.outbound.outbox import Draft, enqueue, is_our_message_id, notify_operators
+from daemon.outbound.templates import (
+    TemplateError,
+    candidate_languages,
+    choose,
+    format_local,
+    render,
+)
+from daemon.rules.suppression import (
     AUTO_REPLY,
     LIST_MAIL,
     OWN_MAIL,
@@ -26,7 +32,7 @@ from daemon.suppression import (
     sender_is_robot,
     suppression_reason,
 )
-from daemon.templates import TemplateError, candidate_languages, choose, format_local, render
+from daemon.store.db import transaction
 from models import OutboxMail
 from parsers.directory import load_toml
 

@@ -15,8 +15,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from structlog.testing import capture_logs
 
 from config.settings import Settings
-from daemon import directory_store, ping
-from daemon.db import transaction
+from daemon.duties import ping
+from daemon.store import directory as directory_store
+from daemon.store.db import transaction
 from models import Event, Message, OutboxMail, PingRound, PingTarget
 from parsers.directory import load_toml
 

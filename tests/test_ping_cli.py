@@ -9,8 +9,8 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from daemon import directory_store
-from daemon.db import transaction
+from daemon.store import directory as directory_store
+from daemon.store.db import transaction
 from models import OutboxMail, PingRound
 from parsers.directory import load_toml
 from tests.conftest import run_cli

@@ -14,11 +14,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from config.settings import Settings
-from daemon import directory_store, ping
-from daemon.clock import ManualClock
-from daemon.context import AppContext
-from daemon.db import transaction
-from daemon.service import Service
+from daemon.duties import ping
+from daemon.process.clock import ManualClock
+from daemon.process.context import AppContext
+from daemon.process.service import Service
+from daemon.store import directory as directory_store
+from daemon.store.db import transaction
 from models import Case, Event, Message
 from parsers.directory import load_toml
 from tests.conftest import run_cli

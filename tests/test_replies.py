@@ -17,9 +17,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from structlog.testing import capture_logs
 
 from config.settings import Settings
-from daemon.db import transaction
-from daemon.incoming import Env, Incoming
-from daemon.outbox import (
+from daemon.duties.ping import PING
+from daemon.inbound.work import Env, Incoming
+from daemon.outbound.outbox import (
     ACK,
     DELIVERY_FAILURE_ALERT,
     EXECUTION_STARTED,
@@ -27,8 +27,8 @@ from daemon.outbox import (
     Draft,
     enqueue,
 )
-from daemon.ping import PING
-from daemon.replies import plan_execution_started, plan_replies, reply_subject
+from daemon.outbound.replies import plan_execution_started, plan_replies, reply_subject
+from daemon.store.db import transaction
 from models import Case, Event, Message, OutboxMail
 from parsers.directory import Directory, load_toml
 from parsers.message import parse_message

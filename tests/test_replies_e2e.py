@@ -16,10 +16,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from structlog.testing import capture_logs
 
 from config.settings import Settings
-from daemon.clock import ManualClock
-from daemon.context import AppContext
-from daemon.outbox import ACK, DELIVERY_FAILURE_ALERT
-from daemon.service import Service
+from daemon.outbound.outbox import ACK, DELIVERY_FAILURE_ALERT
+from daemon.process.clock import ManualClock
+from daemon.process.context import AppContext
+from daemon.process.service import Service
 from models import Case, Event, Message, OutboxMail
 from tests.conftest import run_cli
 from tests.servers import Dovecot, ReceivedMail, SmtpSink

@@ -15,10 +15,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from structlog.testing import capture_logs
 
 from config.settings import Settings
-from daemon.clock import ManualClock
-from daemon.db import transaction
-from daemon.outbox import ACK, DELIVERY_FAILURE_ALERT, Draft, enqueue, notify_operators
-from daemon.sender import _send_one, claim_due, deliver_pending, retry_delay
+from daemon.outbound.delivery import _send_one, claim_due, deliver_pending, retry_delay
+from daemon.outbound.outbox import ACK, DELIVERY_FAILURE_ALERT, Draft, enqueue, notify_operators
+from daemon.process.clock import ManualClock
+from daemon.store.db import transaction
 from models import Case, Event, OutboxMail
 from tests.servers import Dovecot, SinkHandler, SmtpSink
 
@@ -298,7 +298,7 @@ def test_crash_between_send_and_record_resends_once_with_the_same_message_id(
     [claimed] = claim_due(settings, sessions, clock.now(), 10)
 
     async def send_without_recording() -> None:
-        from daemon.sender import _client
+        from daemon.outbound.delivery import _client
 
         client = _client(settings)
         await client.connect()

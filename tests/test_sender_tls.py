@@ -18,8 +18,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from structlog.testing import capture_logs
 
 from config.settings import Settings
-from daemon.clock import ManualClock
-from daemon.sender import deliver_pending
+from daemon.outbound.delivery import deliver_pending
+from daemon.process.clock import ManualClock
 from models import OutboxMail
 from tests.servers import SinkHandler, free_port
 from tests.test_sender import OFFICIAL, T0, plan

@@ -10,12 +10,12 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from daemon import casework
-from daemon.casework import CaseError
+from daemon.cases import transitions as casework
+from daemon.cases.transitions import CaseError
 from daemon.commands.cases import local
-from daemon.context import AppContext, from_args, operator_name
-from daemon.db import transaction
-from daemon.directory_store import load_directory
+from daemon.process.context import AppContext, from_args, operator_name
+from daemon.store.db import transaction
+from daemon.store.directory import load_directory
 from models import Case, Event, Identifier, Message, OutboxMail
 from parsers.partners import number_to_call
 

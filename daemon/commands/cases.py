@@ -11,8 +11,8 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from daemon.casework import is_overdue, pending_deadlines
-from daemon.context import from_args
+from daemon.cases.transitions import is_overdue, pending_deadlines
+from daemon.process.context import from_args
 from models import Case
 
 

@@ -6,7 +6,7 @@ import argparse
 import json
 
 from config.settings import check_secrets, masked
-from daemon.context import from_args
+from daemon.process.context import from_args
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -6,8 +6,8 @@ import argparse
 
 import structlog
 
-from daemon.context import from_args
-from daemon.db import current_revision, head_revision, make_engine, upgrade
+from daemon.process.context import from_args
+from daemon.store.db import current_revision, head_revision, make_engine, upgrade
 
 log = structlog.get_logger("watchkeeper.db")
 

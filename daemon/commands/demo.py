@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from daemon import logs
+from daemon.process import logs
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -19,6 +19,6 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 def run(args: argparse.Namespace) -> int:
     # The daemon's log goes to stderr, the scenes and the summary to stdout.
     logs.configure(fmt=args.log_format, level="info")
-    from daemon.demo import run_demo
+    from daemon.demo.play import run_demo
 
     return run_demo(sys.stdout)

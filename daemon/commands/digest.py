@@ -8,9 +8,9 @@ import sys
 from pathlib import Path
 
 from config.settings import ConfigError
-from daemon import digest
-from daemon.context import AppContext, from_args
-from daemon.db import transaction
+from daemon.duties import digest
+from daemon.process.context import AppContext, from_args
+from daemon.store.db import transaction
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -60,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _deliver(ctx: AppContext) -> int:
     """Hand the outbox to the sender now when an SMTP server is configured."""
-    from daemon.sender import deliver_pending
+    from daemon.outbound.delivery import deliver_pending
 
     if not ctx.settings.smtp.host:
         return 0

@@ -11,9 +11,9 @@ from pathlib import Path
 import phonenumbers
 from sqlalchemy.exc import SQLAlchemyError
 
-from daemon import directory_store
-from daemon.context import AppContext, from_args, operator_name
-from daemon.db import transaction
+from daemon.process.context import AppContext, from_args, operator_name
+from daemon.store import directory as directory_store
+from daemon.store.db import transaction
 from parsers import partners
 from parsers.directory import ContactPoint, Directory, DirectoryError, dump_csv, dump_toml
 

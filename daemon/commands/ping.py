@@ -6,10 +6,10 @@ import argparse
 import json
 import sys
 
-from daemon import ping
-from daemon.context import AppContext, from_args, operator_name
-from daemon.db import transaction
-from daemon.directory_store import load_directory
+from daemon.duties import ping
+from daemon.process.context import AppContext, from_args, operator_name
+from daemon.store.db import transaction
+from daemon.store.directory import load_directory
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -10,12 +10,13 @@ import structlog
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from daemon import audit, pipeline
 from daemon.commands.cases import local
-from daemon.context import AppContext, from_args, operator_name
-from daemon.db import transaction
-from daemon.directory_store import load_directory
-from daemon.incoming import Env
+from daemon.inbound import pipeline
+from daemon.inbound.work import Env
+from daemon.process.context import AppContext, from_args, operator_name
+from daemon.store import audit
+from daemon.store.db import transaction
+from daemon.store.directory import load_directory
 from models import Case, Event, Message
 
 log = structlog.get_logger("watchkeeper.quarantine")

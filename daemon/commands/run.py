@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from config.settings import ConfigError, Settings, check_secrets
-from daemon.context import from_args
+from daemon.process.context import from_args
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -32,7 +32,7 @@ def run(args: argparse.Namespace) -> int:
     require_for_run(ctx.settings)
     check_secrets(ctx.settings)
     ctx.require_schema()
-    from daemon.service import run_daemon
+    from daemon.process.service import run_daemon
 
     try:
         return run_daemon(ctx, once=args.once)

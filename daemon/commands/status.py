@@ -14,8 +14,8 @@ from sqlalchemy.orm import Session
 
 from config.settings import Settings
 from daemon import __version__
-from daemon.casework import pending_deadlines
-from daemon.context import ContextError, from_args
+from daemon.cases.transitions import pending_deadlines
+from daemon.process.context import ContextError, from_args
 from models import Case, DaemonInstance, MailboxCheckpoint, Message, OutboxMail
 
 HEALTHY, DEGRADED, DOWN = "healthy", "degraded", "down"

@@ -24,14 +24,15 @@ import structlog
 from sqlalchemy import Select, func, select
 
 from config.settings import Settings
-from daemon import casework, demo_mail
-from daemon.clock import ManualClock
-from daemon.context import AppContext
-from daemon.db import transaction, upgrade
-from daemon.demo_servers import PASSWORD, USER, DemoImap, DemoSmtp
-from daemon.directory_store import apply as apply_directory
-from daemon.leader import run_with_leadership
-from daemon.service import Service
+from daemon.cases import transitions as casework
+from daemon.demo import mail as demo_mail
+from daemon.demo.servers import PASSWORD, USER, DemoImap, DemoSmtp
+from daemon.process.clock import ManualClock
+from daemon.process.context import AppContext
+from daemon.process.leader import run_with_leadership
+from daemon.process.service import Service
+from daemon.store.db import transaction, upgrade
+from daemon.store.directory import apply as apply_directory
 from models import Case, Event, Message, OutboxMail
 from parsers.directory import load_toml
 

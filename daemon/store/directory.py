@@ -11,7 +11,7 @@ import structlog
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
-from daemon import audit
+from daemon.store import audit
 from models import ContactEmail, ContactPointRow
 from parsers.directory import FIELDS, ContactPoint, Directory, DirectoryError, load_file
 

@@ -14,8 +14,9 @@ from sqlalchemy import case as when_then
 from sqlalchemy.orm import Session
 
 from config.settings import Settings
-from daemon import reminders, templates
-from daemon.outbox import Draft, enqueue
+from daemon.duties import reminders
+from daemon.outbound import templates
+from daemon.outbound.outbox import Draft, enqueue
 from models import Case, Event, Message, OutboxMail, PingRound, PingTarget
 
 log = structlog.get_logger("watchkeeper.digest")

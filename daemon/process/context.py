@@ -12,9 +12,9 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from config.settings import Settings, load_settings
-from daemon import logs
-from daemon.clock import Clock, SystemClock
-from daemon.db import DatabaseError, check_schema, make_engine, session_factory
+from daemon.process import logs
+from daemon.process.clock import Clock, SystemClock
+from daemon.store.db import DatabaseError, check_schema, make_engine, session_factory
 
 
 class ContextError(Exception):

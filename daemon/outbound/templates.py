@@ -19,13 +19,14 @@ from zoneinfo import ZoneInfo
 import jinja2
 import structlog
 
+import config
 from config.settings import Settings
 from parsers.directory import Directory
 from parsers.partners import languages as partner_languages
 
 log = structlog.get_logger("watchkeeper.templates")
 
-BUILTIN_DIR = Path(__file__).resolve().parents[1] / "config" / "templates"
+BUILTIN_DIR = Path(config.__file__).resolve().parent / "templates"
 
 
 class TemplateError(Exception):

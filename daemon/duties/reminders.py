@@ -1,7 +1,7 @@
 """Due work on cases: reminders, escalations, call prompts, preservation warnings, risks.
 
 Each function reads the database at an instant `now` it is given and plans mail through
-`daemon.outbox.enqueue`. Every reminder and prompt has a key; an audit event carrying that
+`daemon.outbound.outbox.enqueue`. Every reminder and prompt has a key; an audit event carrying that
 key is written with it in the same transaction, so a restart neither repeats nor loses one:
 what is due is decided from the database alone.
 """
@@ -19,8 +19,10 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from config.settings import Settings
-from daemon import audit, deadlines, templates
-from daemon.outbox import Draft, enqueue
+from daemon.cases import deadlines
+from daemon.outbound import templates
+from daemon.outbound.outbox import Draft, enqueue
+from daemon.store import audit
 from models import Case, Event, Identifier
 from parsers.directory import Directory
 from parsers.partners import AFTER_HOURS_NUMBER, CallChoice, number_to_call, retention

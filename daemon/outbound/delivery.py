@@ -23,12 +23,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from config.settings import ConfigError, Settings, SmtpSettings
-from daemon import audit
-from daemon.clock import Clock
-from daemon.db import transaction
-from daemon.mailbox import Mailbox, MailboxError
-from daemon.outbox import ACK
-from daemon.replies import alert_delivery_failure
+from daemon.adapters.imap import Mailbox, MailboxError
+from daemon.outbound.outbox import ACK
+from daemon.outbound.replies import alert_delivery_failure
+from daemon.process.clock import Clock
+from daemon.store import audit
+from daemon.store.db import transaction
 from models import Case, OutboxMail
 
 log = structlog.get_logger("watchkeeper.sender")

@@ -14,8 +14,8 @@ import structlog
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 
-from daemon import jobs
-from daemon.context import AppContext
+from daemon.process import jobs
+from daemon.process.context import AppContext
 
 log = structlog.get_logger("watchkeeper.scheduler")
 

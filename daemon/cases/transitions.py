@@ -16,7 +16,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from config.settings import Settings
-from daemon import audit, deadlines, replies
+from daemon.cases import deadlines
+from daemon.outbound import replies
+from daemon.store import audit
 from models import Case, Event
 
 log = structlog.get_logger("watchkeeper.cases")
@@ -69,7 +71,7 @@ def start(session: Session, case: Case, *, actor: str, now: datetime, settings: 
     case.status = "started"
     case.started_at = now
     if directory is None:
-        from daemon.directory_store import load_directory
+        from daemon.store.directory import load_directory
 
         directory = load_directory(session)
     deadlines.on_started(case, settings, directory, now)

@@ -20,12 +20,15 @@ import structlog
 from sqlalchemy.exc import SQLAlchemyError
 
 from config.settings import Settings
-from daemon import __version__, jobs, scheduler, sender, templates
-from daemon.context import AppContext
-from daemon.db import transaction
-from daemon.directory_store import load_directory, reload_from_file
-from daemon.ingest import Folder, record_error, record_idle, sync_folder
-from daemon.mailbox import Mailbox, MailboxError
+from daemon import __version__
+from daemon.adapters.imap import Mailbox, MailboxError
+from daemon.inbound.sync import Folder, record_error, record_idle, sync_folder
+from daemon.outbound import delivery as sender
+from daemon.outbound import templates
+from daemon.process import jobs, scheduler
+from daemon.process.context import AppContext
+from daemon.store.db import transaction
+from daemon.store.directory import load_directory, reload_from_file
 from models import DaemonInstance
 from parsers.directory import Directory
 
@@ -45,9 +48,9 @@ def run_daemon(ctx: AppContext, once: bool) -> int:
     """`watchkeeper run`: returns the exit code (0 after SIGTERM/SIGINT or a --once pass)."""
     service = Service(ctx)
     with service.signals():
-        # --- leadership (daemon/leader.py): only the leader ingests, sends, schedules;
+        # --- leadership (daemon/process/leader.py): only the leader ingests, sends, schedules;
         # other instances stand by until the leader's database lock is free.
-        from daemon.leader import run_with_leadership
+        from daemon.process.leader import run_with_leadership
 
         return run_with_leadership(ctx, service, once)
         # --- end leadership

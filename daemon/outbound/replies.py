@@ -16,9 +16,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from config.settings import Settings
-from daemon import audit
-from daemon.incoming import Env, Incoming
-from daemon.outbox import (
+from daemon.inbound.work import Env, Incoming
+from daemon.outbound.outbox import (
     ACK,
     DELIVERY_FAILURE_ALERT,
     EXECUTION_STARTED,
@@ -29,8 +28,9 @@ from daemon.outbox import (
     notify_operators,
     purpose_label,
 )
-from daemon.suppression import MailFacts, over_rate_limit, suppression_reason
-from daemon.templates import format_local, render, render_for
+from daemon.outbound.templates import format_local, render, render_for
+from daemon.rules.suppression import MailFacts, over_rate_limit, suppression_reason
+from daemon.store import audit
 from models import Case, OutboxMail
 from parsers.directory import ContactPoint, Directory
 

@@ -17,17 +17,20 @@ import structlog
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from daemon import audit, deadlines, ping, replies
-from daemon.incoming import Env, Incoming
-from daemon.outbox import is_our_message_id
-from daemon.references import allocate_reference
-from daemon.threading_rules import (
+from daemon.cases import deadlines
+from daemon.cases.references import allocate_reference
+from daemon.duties import ping
+from daemon.inbound.work import Env, Incoming
+from daemon.outbound import replies
+from daemon.outbound.outbox import is_our_message_id
+from daemon.rules.threads import (
     authentication_failed,
     clean_id,
     header_values,
     same_counterpart,
     thread_ids,
 )
+from daemon.store import audit
 from models import Case, ContactEmail, Identifier, Message, OutboxMail
 from parsers.message import parse_message
 
@@ -504,12 +507,12 @@ def plan_outgoing(session: Session, w: Work) -> Work:
 
 
 def mail_commands(session: Session, w: Work) -> Work:
-    """An operator's `#start`, `#close`... lines about a case (daemon/mailcommands.py) are
+    """An operator's `#start`, `#close`... lines about a case (daemon/inbound/mail_commands.py) are
     applied and confirmed to the operator; such mail is never threaded as partner mail."""
     assert w.message is not None
     if w.fetched.role != "inbox" or w.ours or not w.fetched.live:
         return w
-    from daemon.mailcommands import apply_mail_commands
+    from daemon.inbound.mail_commands import apply_mail_commands
 
     if apply_mail_commands(session, w.env, Incoming(
         message=w.message, parsed=w.parsed, case=None, opened=False, live=True,

@@ -22,9 +22,9 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from config.settings import Settings
-from daemon import audit
-from daemon.directory_store import load_directory
-from daemon.outbox import Draft, enqueue
+from daemon.outbound.outbox import Draft, enqueue
+from daemon.store import audit
+from daemon.store.directory import load_directory
 from models import ContactEmail, ContactPointRow, Message, OutboxMail, PingRound, PingTarget
 from parsers.directory import ContactPoint, Directory
 

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import object_session
 
 from config.settings import Settings
-from daemon import audit
+from daemon.store import audit
 from models import Case
 from parsers.directory import MIN_PRESERVATION_DAYS, Directory
 from parsers.partners import Retention, preservation_days

@@ -18,11 +18,11 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from config.settings import Settings
-from daemon import pipeline
-from daemon.clock import Clock
-from daemon.db import transaction
-from daemon.incoming import Env
-from daemon.mailbox import Envelope, Mailbox
+from daemon.adapters.imap import Envelope, Mailbox
+from daemon.inbound import pipeline
+from daemon.inbound.work import Env
+from daemon.process.clock import Clock
+from daemon.store.db import transaction
 from models import MailboxCheckpoint, Message
 from parsers.directory import Directory
 

@@ -19,11 +19,12 @@ from typing import Any
 import structlog
 from sqlalchemy.orm import Session
 
-from daemon import audit, casework
-from daemon.casework import CaseError
-from daemon.incoming import Env, Incoming
-from daemon.outbox import Draft, enqueue
-from daemon.threading_rules import authentication_failed, header_values
+from daemon.cases import transitions as casework
+from daemon.cases.transitions import CaseError
+from daemon.inbound.work import Env, Incoming
+from daemon.outbound.outbox import Draft, enqueue
+from daemon.rules.threads import authentication_failed, header_values
+from daemon.store import audit
 from models import Case
 
 log = structlog.get_logger("watchkeeper.mailcommands")

@@ -27,12 +27,12 @@ from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.pool import NullPool
 
 from daemon import __version__
-from daemon.db import transaction
+from daemon.store.db import transaction
 from models import DaemonInstance
 
 if TYPE_CHECKING:
-    from daemon.context import AppContext
-    from daemon.service import Service
+    from daemon.process.context import AppContext
+    from daemon.process.service import Service
 
 log = structlog.get_logger("watchkeeper.leader")
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
 from datetime import datetime
 
@@ -10,10 +9,10 @@ import structlog
 from sqlalchemy.orm import Session, sessionmaker
 
 from config.settings import Settings
-from daemon import digest, reminders
-from daemon.clock import Clock
-from daemon.db import transaction
-from daemon.directory_store import load_directory
+from daemon.duties import digest, ping, reminders
+from daemon.process.clock import Clock
+from daemon.store.db import transaction
+from daemon.store.directory import load_directory
 from parsers.directory import Directory
 
 log = structlog.get_logger("watchkeeper.jobs")
@@ -46,13 +45,8 @@ def _digest(session: Session, settings: Settings, directory: Directory, now: dat
     return digest.send_due_digest(session, settings, now)
 
 
-def _ping(session: Session, settings: Settings, directory: Directory, now: datetime) -> object:
-    # The ping test's own schedule lives with the ping work; run it when that code has it.
-    ping = importlib.import_module("daemon.ping")
-    hook = getattr(ping, "run_due_ping_work", None)
-    if hook is None:
-        return None
-    return hook(session, settings, now)
+def _ping(session: Session, settings: Settings, directory: Directory, now: datetime) -> int:
+    return ping.run_due_ping_work(session, settings, now)
 
 
 # In this order: deadlines first, so that a case opened without them is reminded on time.

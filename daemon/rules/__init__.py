@@ -1,0 +1,5 @@
+"""Rules that decide without acting: threading and sender trust, suppression of automatic
+answers (RFC 3834). Each rule is a pure function of parsed facts.
+
+May import: parsers, config. Nothing with a database or a clock.
+"""
