@@ -13,7 +13,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from structlog.testing import capture_logs
 
 from config.settings import Settings
-from daemon.outbound.outbox import Draft, enqueue, is_our_message_id, notify_operators
+from daemon.outbound.outbox import (
+    Draft,
+    enqueue,
+    is_our_message_id,
+    notify_operators,
+)
+from daemon.outbound.outbox import render as render_mail
 from daemon.outbound.templates import (
     TemplateError,
     candidate_languages,
@@ -38,6 +44,53 @@ from parsers.directory import load_toml
 
 T0 = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
 OFFICIAL = "poc247@ncc.gov.example"
+
+
+OUTLOOK_ID = ("AM9PR07MB71870F3D2C1E4B6A8F9D0C1B2A3E4F5D6C7B8A9E0F1D2C3B4A5E6F7A8B9C0D1E2F3"
+              "@AM9PR07MB7187.eurprd07.prod.outlook.example")
+
+
+def _header_lines(raw: bytes, name: str) -> list[bytes]:
+    """The physical lines of one header field in raw bytes, continuation lines included."""
+    lines = raw.split(b"\r\n\r\n", 1)[0].split(b"\r\n")
+    start = next(i for i, line in enumerate(lines) if line.lower().startswith(
+        name.lower().encode() + b":"))
+    end = start + 1
+    while end < len(lines) and lines[end][:1] in (b" ", b"\t"):
+        end += 1
+    return lines[start:end]
+
+
+def test_long_message_ids_are_written_as_msg_ids_folded_only_between_ids() -> None:
+    """A 120-character Outlook Message-ID answered keeps In-Reply-To and References as plain
+    msg-ids in the raw bytes: never RFC 2047 encoded words, never split inside an id."""
+    assert len(OUTLOOK_ID) >= 120
+    refs = ["root@fr.example", "x" * 40 + "@fr.example", OUTLOOK_ID]
+    raw = render_mail(Draft(key="k", purpose="ack", to=["a@fr.example"], subject="Re: x",
+                       text="hi\n", in_reply_to=OUTLOOK_ID, references=refs),
+                 message_id="wk.0123@ncc.gov.example", mail_from=OFFICIAL, from_name="Desk",
+                 at=T0)
+    assert b"=?" not in raw.split(b"\r\n\r\n", 1)[0]
+    assert _header_lines(raw, "In-Reply-To") == [b"In-Reply-To: <" + OUTLOOK_ID.encode() + b">"]
+    folded = _header_lines(raw, "References")
+    assert len(folded) > 1  # too long for one line: folded, and only between ids
+    tokens = b" ".join(line.strip() for line in folded).removeprefix(b"References: ").split()
+    assert tokens == [f"<{r}>".encode() for r in refs]
+    msg = email.message_from_bytes(raw, policy=email.policy.default)
+    assert msg["In-Reply-To"] == f"<{OUTLOOK_ID}>"
+
+
+@pytest.mark.parametrize("bad", ["a b@x.example", "a\r\nBcc: victim@x.example", "a<b>@x", ""])
+def test_message_ids_that_are_not_msg_ids_are_never_written(bad: str) -> None:
+    """An id with blanks, angle brackets or a line break (a header injection from a forged
+    Message-ID) is left out of In-Reply-To and References instead of being written."""
+    raw = render_mail(Draft(key="k", purpose="ack", to=["a@fr.example"], subject="Re: x",
+                       text="hi\n", in_reply_to=bad, references=[bad, "ok@fr.example"]),
+                 message_id="wk.0123@ncc.gov.example", mail_from=OFFICIAL, from_name="Desk",
+                 at=T0)
+    head = raw.split(b"\r\n\r\n", 1)[0]
+    assert b"Bcc" not in head and b"In-Reply-To" not in head
+    assert _header_lines(raw, "References") == [b"References: <ok@fr.example>"]
 
 
 def test_enqueue_is_idempotent_on_the_key_and_fixes_the_message_id(

@@ -228,9 +228,13 @@ def test_partner_without_a_template_language_gets_english(world: World) -> None:
     ("", "Re: [WK-2026-00042]"),
     ("Re : Re: URGENT  preservation", "Re: [WK-2026-00042] URGENT preservation"),
     ("Ref: ABC-12 preservation", "Re: [WK-2026-00042] Ref: ABC-12 preservation"),
+    ("Re: [WK-2026-00007] copied subject", "Re: [WK-2026-00042] copied subject"),
+    ("AW: [wk-2026-00042] Nachtrag [WK-2026-00001]", "Re: [WK-2026-00042] Nachtrag"),
+    ("Preservation [WK-2026-00042]", "Re: [WK-2026-00042] Preservation"),
 ])
 def test_reply_subject_never_doubles_re_or_the_tag(theirs: str, expected: str) -> None:
-    """Their reply prefixes collapse into one "Re:" and our tag appears once."""
+    """Their reply prefixes collapse into one "Re:", our tag appears once, first, and a
+    copied tag of another case is dropped rather than stacked beside ours."""
     assert reply_subject("WK-2026-00042", theirs) == expected
 
 

@@ -142,6 +142,29 @@ def test_request_in_inbox_gets_exactly_one_ack_and_its_reply_threads_back(desk: 
     assert len(desk.sink.received) == 1
 
 
+def test_ack_to_an_outlook_message_id_of_120_characters_threads_in_the_raw_bytes(
+    desk: Desk,
+) -> None:
+    """A partner Message-ID of 120 characters (Exchange's shape) comes back in the ack's raw
+    In-Reply-To and References exactly as written, so the partner's client threads it."""
+    long_id = ("AM9PR07MB71870F3D2C1E4B6A8F9D0C1B2A3E4F5D6C7B8A9E0F1D2C3B4A5E6F7A8B9C0D1E2F3"
+               "@AM9PR07MB7187.eurprd07.prod.outlook.example")
+    assert len(long_id) == 120
+    request = request_mail(7, sender=FR)
+    raw = request.as_bytes()
+    head, sep, body = raw.partition(b"\r\n\r\n")
+    lines = [ln for ln in head.split(b"\r\n") if not ln.lower().startswith(b"message-id:")]
+    desk.dovecot.append(b"\r\n".join([*lines, b"Message-ID: <" + long_id.encode() + b">"])
+                        + sep + body)
+    desk.once()
+    [ack] = desk.sink.handler.wait_for(1)
+    ack_head = ack.data.replace(b"\r\n", b"\n").split(b"\n\n", 1)[0]
+    assert b"=?" not in ack_head
+    assert b"\nIn-Reply-To: <" + long_id.encode() + b">\n" in ack_head
+    assert b"<" + long_id.encode() + b">" in ack_head.split(b"\nReferences:", 1)[1]
+    assert ack.message["In-Reply-To"] == f"<{long_id}>"
+
+
 def test_robots_lists_and_a_burst_get_no_more_than_the_limit(desk: Desk) -> None:
     """Out-of-office, bounce and list mail get no ack; 20 requests from one address get at
     most `max_auto_replies_per_hour`; each suppression is logged with its reason."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import email.policy
 import email.utils
+import re
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -77,23 +78,58 @@ def is_our_message_id(message_id: str | None, official_address: str) -> bool:
     return mid.startswith("wk.") and mid.endswith("@" + domain)
 
 
+# Header fields we set from source text are written as they are (`set_raw`), never refolded
+# by the email package: a long msg-id refolded becomes RFC 2047 encoded words, which no mail
+# client reads as a msg-id, and the partner's client does not thread our answer.
+_POLICY = email.policy.SMTP.clone(refold_source="none")
+# A msg-id is printable US-ASCII without blanks or angle brackets (RFC 5322 section 3.6.4);
+# anything else (a CR/LF injected by a forged header, say) is not written at all.
+_MSG_ID = re.compile(r"[!-;=?-~]{1,900}")
+_LINE = 78
+
+
+def msg_ids(values: Sequence[str | None]) -> list[str]:
+    """The usable msg-ids among `values`, without angle brackets, each once, in order."""
+    out: list[str] = []
+    for value in values:
+        mid = (value or "").strip().removeprefix("<").removesuffix(">")
+        if _MSG_ID.fullmatch(mid) and mid not in out:
+            out.append(mid)
+    return out
+
+
+def fold_ids(name: str, ids: Sequence[str]) -> str:
+    """`<a> <b> ...` folded only between ids, so that no id is ever split or encoded."""
+    lines: list[str] = []
+    current = ""
+    width = len(name) + 2
+    for mid in ids:
+        token = f"<{mid}>"
+        if current and width + len(current) + 1 + len(token) > _LINE:
+            lines.append(current)
+            current, width = token, 1
+        else:
+            current = f"{current} {token}" if current else token
+    lines.append(current)
+    return "\n ".join(lines)
+
+
 def render(draft: Draft, *, message_id: str, mail_from: str, from_name: str,
            at: datetime) -> bytes:
-    msg = EmailMessage(policy=email.policy.SMTP)
+    msg = EmailMessage(policy=_POLICY)
     msg["From"] = email.utils.formataddr((from_name, mail_from))
     msg["To"] = ", ".join(draft.to)
     if draft.cc:
         msg["Cc"] = ", ".join(draft.cc)
     msg["Subject"] = draft.subject
     msg["Date"] = email.utils.format_datetime(at)
-    msg["Message-ID"] = f"<{message_id}>"
-    if draft.in_reply_to:
-        msg["In-Reply-To"] = f"<{draft.in_reply_to}>"
-    refs = [r for r in draft.references if r]
-    if draft.in_reply_to and draft.in_reply_to not in refs:
-        refs.append(draft.in_reply_to)
+    msg.set_raw("Message-ID", f"<{message_id}>")
+    answered = msg_ids([draft.in_reply_to])
+    if answered:
+        msg.set_raw("In-Reply-To", f"<{answered[0]}>")
+    refs = msg_ids([*draft.references, *answered])
     if refs:
-        msg["References"] = " ".join(f"<{r}>" for r in refs)
+        msg.set_raw("References", fold_ids("References", refs))
     # RFC 3834: mark every automatic mail, and ask other robots not to answer it.
     msg["Auto-Submitted"] = draft.auto_submitted if draft.auto else "no"
     msg["X-Auto-Response-Suppress"] = "All"

@@ -51,12 +51,15 @@ _REPLY_PREFIX = re.compile(
 
 
 def reply_subject(reference: str, their_subject: str | None) -> str:
-    """`Re: [WK-2026-00042] <their subject>`, without doubling "Re:" or the tag."""
+    """`Re: [WK-2026-00042] <their subject>`: one "Re:" and exactly one tag of ours, first.
+
+    Any other tag of ours in their subject (a copied subject of another case, a forged
+    tag) is dropped rather than stacked beside this case's tag."""
     rest = _REPLY_PREFIX.sub("", " ".join((their_subject or "").split()))
-    tag = f"[{reference}]"
-    if tag.lower() not in rest.lower():
-        rest = f"{tag} {rest}".strip()
-    return f"Re: {rest}"
+    prefix = re.escape(reference.partition("-")[0])
+    rest = re.sub(rf"\s*\[{prefix}-\d{{4}}-\d{{5}}\]\s*", " ", rest, flags=re.IGNORECASE)
+    rest = _REPLY_PREFIX.sub("", rest.strip())
+    return f"Re: [{reference}] {rest}".rstrip()
 
 
 def _country_contact(directory: Directory, country: str | None) -> ContactPoint | None:
