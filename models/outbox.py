@@ -36,3 +36,7 @@ class OutboxMail(Base):
     sent_at: Mapped[datetime | None]
     failed_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)
+    # The lease of the process sending the mail right now ("host/pid/instance"): a process
+    # that is gone leaves it behind, and the next sender takes the mail at once.
+    claimed_by: Mapped[str | None] = mapped_column(String(300))
+    claimed_until: Mapped[datetime | None]

@@ -44,7 +44,8 @@ class Desk:
         self.url, self.sessions, self.dovecot, self.sink = url, sessions, dovecot, sink
         self.clock = ManualClock(datetime.now(UTC))
 
-    def settings(self, imap: dict[str, Any] | None = None, **smtp: Any) -> Settings:
+    def settings(self, imap: dict[str, Any] | None = None, desk: dict[str, Any] | None = None,
+                 **smtp: Any) -> Settings:
         return Settings(
             imap={"host": "127.0.0.1", "port": self.dovecot.port, "tls": "none",
                   "username": "desk", "password": "desk-secret", **(imap or {})},
@@ -52,12 +53,13 @@ class Desk:
                   "retry_initial_seconds": 30, **smtp},
             desk={"official_address": OFFICIAL, "operators": [OPERATOR],
                   "timezone": "Europe/Brussels", "office_phone": "+32 2 000 00 00",
-                  "after_hours_phone": "+32 470 00 00 00"},
+                  "after_hours_phone": "+32 470 00 00 00", **(desk or {})},
             database={"url": self.url},
         )
 
-    def once(self, imap: dict[str, Any] | None = None, **smtp: Any) -> None:
-        ctx = AppContext(self.settings(imap, **smtp), self.clock)
+    def once(self, imap: dict[str, Any] | None = None, desk: dict[str, Any] | None = None,
+             **smtp: Any) -> None:
+        ctx = AppContext(self.settings(imap, desk, **smtp), self.clock)
         try:
             assert Service(ctx).run_once() == 0
         finally:
@@ -340,3 +342,14 @@ def test_copies_in_the_sent_folder_are_recognised_as_ours_and_open_nothing(desk:
         assert copy.ours and copy.case_id == case.id
         assert len(s.scalars(select(Case)).all()) == 1
     assert len(desk.outbox()) == 1 and len(desk.sink.received) == 1
+
+
+def test_run_once_sends_the_digest_it_plans_before_it_exits(desk: Desk) -> None:
+    """A `run --once` pass after the digest time plans the day's digest and delivers it in
+    the same pass, together with the acknowledgement of the mail it imported."""
+    desk.dovecot.append(request_mail(9, sender=FR).as_bytes())
+    desk.clock.set(datetime(2026, 12, 1, 9, 0, tzinfo=UTC))  # 10:00 in Brussels, after 07:30
+    desk.once(desk={"supervisors": ["chief@ncc.gov.example"]})
+    received = desk.sink.handler.wait_for(2)
+    assert sorted(m.rcpt_tos[0] for m in received) == ["chief@ncc.gov.example", FR]
+    assert {r.purpose: r.status for r in desk.outbox()} == {"ack": "sent", "digest": "sent"}

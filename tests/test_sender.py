@@ -5,6 +5,9 @@ from __future__ import annotations
 import asyncio
 import email
 import email.policy
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -15,7 +18,15 @@ from sqlalchemy.orm import Session, sessionmaker
 from structlog.testing import capture_logs
 
 from config.settings import Settings
-from daemon.outbound.delivery import _send_one, claim_due, deliver_pending, retry_delay
+from daemon.outbound.delivery import (
+    Claimer,
+    _send_one,
+    claim_due,
+    claim_lease,
+    deliver_pending,
+    release_stale_claims,
+    retry_delay,
+)
 from daemon.outbound.outbox import ACK, DELIVERY_FAILURE_ALERT, Draft, enqueue, notify_operators
 from daemon.process.clock import ManualClock
 from daemon.store.db import transaction
@@ -291,7 +302,8 @@ def test_temporary_failures_give_up_after_the_deadline(
 def test_crash_between_send_and_record_resends_once_with_the_same_message_id(
     db_url: str, sessions: sessionmaker[Session], smtp_sink: SmtpSink
 ) -> None:
-    """A mail sent but not recorded (crash) is sent again after its lease, with identical bytes."""
+    """A mail sent but not recorded (crash) is sent again when its lease runs out, not
+    before, with identical bytes."""
     settings = make_settings(db_url, smtp_sink)
     clock = ManualClock(T0)
     plan(sessions, settings)
@@ -307,7 +319,9 @@ def test_crash_between_send_and_record_resends_once_with_the_same_message_id(
 
     asyncio.run(send_without_recording())
     assert deliver(settings, sessions, clock) == 0  # still leased: not sent twice at once
-    clock.advance(timedelta(seconds=30))
+    clock.advance(claim_lease(settings.smtp, 10) - timedelta(seconds=1))
+    assert deliver(settings, sessions, clock) == 0  # its holder may still be at work
+    clock.advance(timedelta(seconds=1))
     assert deliver(settings, sessions, clock) == 1
     first, second = smtp_sink.handler.wait_for(2)
     assert first.message["Message-ID"] == second.message["Message-ID"]
@@ -397,3 +411,31 @@ def test_a_failing_sent_copy_never_undoes_the_delivery(
     assert [r.status for r in rows(sessions)] == ["sent"]
     assert [e["event"] for e in logs if e["event"].startswith("sent_copy")] == [
         "sent_copy_failed"]
+
+
+def test_a_lease_of_a_process_that_is_gone_is_released_and_the_mail_sent_at_once(
+    db_url: str, sessions: sessionmaker[Session], smtp_sink: SmtpSink
+) -> None:
+    """A daemon starting after a crash releases the leases of processes that no longer run
+    (one log line) and sends their mail at once; a live process's lease is left alone."""
+    settings = make_settings(db_url, smtp_sink)
+    clock = ManualClock(T0)
+    plan(sessions, settings, 2)
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)
+    gone = Claimer(instance="old-daemon", pid=int(dead.stdout))
+    alive = Claimer(instance="cli-busy", pid=os.getppid())
+    [first] = claim_due(settings, sessions, clock.now(), 1, gone)
+    [second] = claim_due(settings, sessions, clock.now(), 1, alive)
+    me = Claimer(instance="new-daemon")
+    assert deliver(settings, sessions, clock) == 0  # both leased
+    with capture_logs() as logs:
+        assert release_stale_claims(sessions, me, clock.now()) == 1
+    [line] = [e for e in logs if e["event"] == "outbox_claims_released"]
+    assert line["count"] == 1 and line["claimed_by"] == [gone.name]
+    assert asyncio.run(deliver_pending(settings, sessions, clock, me)) == 1
+    [mail] = smtp_sink.handler.wait_for(1)
+    assert str(mail.message["Message-ID"]).strip("<>") == first.message_id
+    with sessions() as s:
+        still = s.get(OutboxMail, second.id)
+        assert still is not None and still.status == "pending" and still.claimed_by == alive.name

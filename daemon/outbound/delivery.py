@@ -1,25 +1,29 @@
 """The outbox sender: the only module that speaks SMTP (aiosmtplib).
 
-Due rows are claimed in a short transaction that counts the attempt and moves the next
-attempt out by the backoff delay before anything is sent. The claim is the lease: a crash
-after the server accepted a mail and before the result is recorded leaves the row pending,
-and it is sent again after the delay, once, with the same bytes and the same Message-ID.
-Each result is recorded in its own transaction right after its mail, so a crash loses at
-most the result of the mail on the wire.
+Due rows are claimed in a short transaction that counts the attempt and writes a lease
+before anything is sent: who sends (`host/pid/instance`) and until when. A crash after the
+server accepted a mail and before the result is recorded leaves the row pending and
+leased; the next sender takes it again, once, with the same bytes and the same
+Message-ID — at once when the lease's holder is known to be gone (a process of this host
+that no longer runs, another daemon instance after this one became the leader), else when
+the lease runs out. Each result is recorded in its own transaction right after its mail,
+which also ends the lease, so a crash loses at most the result of the mail on the wire.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 import socket
 import ssl
-from dataclasses import dataclass
+import uuid
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import lru_cache
 
 import aiosmtplib
 import structlog
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from config.settings import ConfigError, Settings, SmtpSettings
@@ -29,7 +33,7 @@ from daemon.outbound.replies import alert_delivery_failure
 from daemon.process.clock import Clock
 from daemon.store import audit
 from daemon.store.db import transaction
-from models import Case, OutboxMail
+from models import Case, DaemonInstance, OutboxMail
 
 log = structlog.get_logger("watchkeeper.sender")
 
@@ -73,13 +77,38 @@ def give_up_at(smtp: SmtpSettings, created_at: datetime) -> datetime:
     return created_at + timedelta(hours=smtp.give_up_after_hours)
 
 
+@dataclass(frozen=True)
+class Claimer:
+    """The process that sends: named in each lease it holds, so that a successor can tell a
+    process that is gone from one still at work. A daemon passes its instance id; a command
+    that sends once (`digest --send`) gets a name of its own."""
+
+    instance: str = field(default_factory=lambda: f"cli-{uuid.uuid4().hex[:12]}")
+    host: str = field(default_factory=lambda: socket.gethostname()[:200])
+    pid: int = field(default_factory=os.getpid)
+
+    @property
+    def name(self) -> str:
+        return f"{self.host}/{self.pid}/{self.instance}"
+
+
+def claim_lease(smtp: SmtpSettings, count: int) -> timedelta:
+    """How long a claim of `count` mails may take: connecting, then each mail, each within
+    the SMTP timeout. Only a holder that may still be at work is waited for this long."""
+    return timedelta(seconds=smtp.timeout_seconds * (count + 2))
+
+
 def claim_due(settings: Settings, sessions: sessionmaker[Session], now: datetime,
-              limit: int) -> list[Claimed]:
-    """Claim up to `limit` due rows: count the attempt and push the next one out first."""
+              limit: int, claimer: Claimer | None = None) -> list[Claimed]:
+    """Claim up to `limit` due rows: count the attempt and write the lease first."""
+    who = claimer or Claimer()
     with transaction(sessions) as session:
         query = (
             select(OutboxMail)
-            .where(OutboxMail.status == "pending", OutboxMail.next_attempt_at <= now)
+            .where(OutboxMail.status == "pending", or_(
+                and_(OutboxMail.claimed_by.is_(None), OutboxMail.next_attempt_at <= now),
+                and_(OutboxMail.claimed_by.is_not(None), OutboxMail.claimed_until <= now),
+            ))
             .order_by(OutboxMail.next_attempt_at, OutboxMail.id)
             .limit(limit)
         )
@@ -87,14 +116,65 @@ def claim_due(settings: Settings, sessions: sessionmaker[Session], now: datetime
             # Two senders never take the same row (SQLite serialises writers at BEGIN).
             query = query.with_for_update(skip_locked=True)
         claimed: list[Claimed] = []
+        until = now + claim_lease(settings.smtp, limit)
         for row in session.scalars(query):
+            if row.claimed_by is not None:
+                log.warning("outbox_lease_expired", key=row.key, claimed_by=row.claimed_by,
+                            message_id=row.message_id)
             row.attempts += 1
-            row.next_attempt_at = now + retry_delay(settings.smtp, row.attempts)
+            row.claimed_by, row.claimed_until = who.name, until
             claimed.append(Claimed(
                 id=row.id, key=row.key, purpose=row.purpose, message_id=row.message_id,
                 mail_from=row.mail_from, recipients=tuple(row.recipients), raw=row.raw,
             ))
         return claimed
+
+
+def _gone(holder: str, me: Claimer, daemons: set[str]) -> bool:
+    """Whether the process named in a lease can no longer be sending: a process of this host
+    that is not running (or whose pid is now ours), or another daemon instance — only the
+    leader sends, and this process leads now."""
+    host, _, rest = holder.partition("/")
+    pid_text, _, instance = rest.partition("/")
+    if instance == me.instance:
+        return False
+    if instance in daemons:
+        return True
+    if host != me.host or not pid_text.isdigit():
+        return False
+    pid = int(pid_text)
+    if pid == me.pid:
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # alive, under another user
+        return False
+    return False
+
+
+def release_stale_claims(sessions: sessionmaker[Session], me: Claimer, now: datetime) -> int:
+    """At a daemon's start: end the leases of processes that are gone, so their mail leaves
+    at once instead of when the lease runs out. Returns how many mails were released."""
+    with transaction(sessions) as session:
+        rows = list(session.scalars(select(OutboxMail).where(
+            OutboxMail.status == "pending", OutboxMail.claimed_by.is_not(None))))
+        if not rows:
+            return 0
+        daemons = set(session.scalars(select(DaemonInstance.instance_id)))
+        released: dict[str, int] = {}
+        for row in rows:
+            holder = row.claimed_by or ""
+            if _gone(holder, me, daemons):
+                row.claimed_by, row.claimed_until = None, None
+                row.next_attempt_at = min(row.next_attempt_at, now)
+                released[holder] = released.get(holder, 0) + 1
+        if released:
+            log.info("outbox_claims_released", count=sum(released.values()),
+                     claimed_by=sorted(released),
+                     reason="the process that claimed them is gone: sent again now")
+        return sum(released.values())
 
 
 @lru_cache(maxsize=1)
@@ -162,6 +242,7 @@ def record(settings: Settings, sessions: sessionmaker[Session], clock: Clock, it
         row = session.get(OutboxMail, item.id)
         if row is None or row.status != "pending":
             return
+        row.claimed_by, row.claimed_until = None, None
         case = session.get(Case, row.case_id) if row.case_id is not None else None
         ref = case.reference if case is not None else None
         deadline = give_up_at(settings.smtp, row.created_at)
@@ -302,11 +383,13 @@ async def _send_burst(settings: Settings, sessions: sessionmaker[Session], clock
     return sent, True
 
 
-async def deliver_pending(settings: Settings, sessions: sessionmaker[Session], clock: Clock) -> int:
+async def deliver_pending(settings: Settings, sessions: sessionmaker[Session], clock: Clock,
+                          claimer: Claimer | None = None) -> int:
     """Send every outbox mail that is due; returns how many were accepted by the server."""
+    who = claimer or Claimer()
     total = 0
     for _ in range(MAX_BURSTS_PER_CALL):
-        batch = claim_due(settings, sessions, clock.now(), settings.smtp.burst_size)
+        batch = claim_due(settings, sessions, clock.now(), settings.smtp.burst_size, who)
         if not batch:
             break
         sent, reachable = await _deliver_burst(settings, sessions, clock, batch)

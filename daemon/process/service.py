@@ -96,6 +96,7 @@ class Service:
         self.wake = threading.Event()  # a watcher committed mail: deliver what it planned
         self.reload = threading.Event()
         self.instance_id = uuid.uuid4().hex
+        self.claimer = sender.Claimer(instance=self.instance_id)
         self._directory = Directory()
         self._lock = threading.Lock()
 
@@ -196,8 +197,13 @@ class Service:
         except Exception as exc:  # the daemon must outlive any one duty
             log.error(f"{what}_failed", error=_one_line(exc))
 
+    def release_claims(self) -> None:
+        """Mail a dead process had claimed leaves now, not when its lease runs out."""
+        sender.release_stale_claims(self.sessions, self.claimer, self.clock.now())
+
     def deliver(self) -> None:
-        sent = asyncio.run(sender.deliver_pending(self.settings, self.sessions, self.clock))
+        sent = asyncio.run(sender.deliver_pending(self.settings, self.sessions, self.clock,
+                                                  self.claimer))
         if sent:
             log.info("outbox_delivered", sent=sent)
 
@@ -233,6 +239,7 @@ class Service:
     def run_once(self) -> int:
         self.refresh()
         self.heartbeat()
+        self._safely("outbox_release", self.release_claims)
         mailbox = Mailbox(self.settings.imap)
         try:
             mailbox.connect()
@@ -251,8 +258,9 @@ class Service:
         finally:
             mailbox.close()
         if not self.stop.is_set():
-            self._safely("outbox_delivery", self.deliver)
+            # Due work first: what it plans (a digest, a reminder) leaves in this pass too.
             self._safely("jobs", self.run_jobs)
+            self._safely("outbox_delivery", self.deliver)
         self._safely("heartbeat", lambda: self.heartbeat(stopping=True))
         return 0
 
@@ -261,6 +269,7 @@ class Service:
     def run_forever(self) -> int:
         self.refresh()
         self.heartbeat()
+        self._safely("outbox_release", self.release_claims)
         scheduler.start(self.ctx)
         watchers = [
             threading.Thread(target=self.watch, args=(role,), name=f"watch-{role}", daemon=True)
