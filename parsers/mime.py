@@ -228,7 +228,7 @@ class _Walk:
         if ctype in ("message/delivery-status", "message/global-delivery-status"):
             self.delivery_status.append(_status_text(part))
             return
-        if ctype in ("text/rfc822-headers", "message/rfc822-headers"):
+        if ctype in ("text/rfc822-headers", "message/rfc822-headers", "message/global-headers"):
             sub = email.message_from_bytes(_payload(part), policy=email.policy.default)
             self.returned = read_headers(sub)
             return
@@ -321,6 +321,11 @@ def _status_text(part: Message) -> str:
         for block in payload:
             if isinstance(block, Message):
                 lines.extend(f"{k}: {decode_header_value(str(v))}" for k, v in block.raw_items())
+                # message/global-delivery-status is parsed as a message: the recipients'
+                # fields are the body below its per-message fields
+                body = block.get_payload()
+                if isinstance(body, str) and body.strip():
+                    lines.extend(["", decode_bytes(_payload(block), "utf-8")])
             lines.append("")
         return "\n".join(lines)
     return decode_bytes(_payload(part), "us-ascii")

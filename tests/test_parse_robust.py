@@ -14,7 +14,9 @@ from parsers.result import ParsedMessage
 
 SAMPLES = Path(__file__).resolve().parents[1].parent / "shared" / "samples" / "corpus"
 OWN = Path(__file__).resolve().parent / "data" / "parse"
-SEEDS = [p.read_bytes() for p in sorted(SAMPLES.glob("*.eml")) + sorted(OWN.glob("*.eml"))]
+BOUNCES = Path(__file__).resolve().parent / "data" / "bounces"
+SEEDS = [p.read_bytes() for p in sorted(SAMPLES.glob("*.eml")) + sorted(OWN.glob("*.eml"))
+         + sorted(BOUNCES.glob("*.eml"))]
 KINDS = {"request", "reply", "auto_reply", "bounce", "ping_reply", "other"}
 
 
@@ -22,6 +24,7 @@ def _check(result: ParsedMessage) -> None:
     assert isinstance(result, ParsedMessage)
     assert result.kind in KINDS
     assert result.should_acknowledge == (result.kind == "request")
+    assert (result.bounce is not None) == (result.kind == "bounce")
     for ident in result.identifiers:
         assert ident.timestamp is None or ident.timestamp.utcoffset() is not None
     result.to_contract("x.eml")
