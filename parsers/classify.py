@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from parsers import bounce
 from parsers.mime import Decoded
 
 _F = re.IGNORECASE | re.UNICODE
@@ -62,45 +63,13 @@ AUTO_BODY = re.compile(
     r"has been assigned (?:the )?(?:ticket|reference)",
     _F,
 )
-BOUNCE_SUBJECT = re.compile(
-    r"undeliver|undelivered|delivery (?:status notification|failure|has failed|failed|delayed)|"
-    r"returned mail|failure notice|mail delivery (?:failed|failure|system)|non[- ]?remis|"
-    r"non distribuable|échec de (?:la )?remise|unzustellbar|nicht zustellbar|no se puede entregar|"
-    r"no entregado|non recapitabile|mancato recapito|não entregue|niedostarczon|"
-    r"nu a putut fi livrat|"
-    r"iletilemedi|teslim edilemedi|nedoručiteľn|nedoručiteln|toimitus epäonnistui|"
-    r"δεν παραδόθηκε|kézbesíthetetlen",
-    _F,
-)
-BOUNCE_SENDER = re.compile(
-    r"^(?:mailer-daemon|postmaster|mail-daemon|mailerdaemon|bounce[s]?)@", _F
-)
-
-_FAILURE_TEXT = re.compile(
-    r"qmail-send|could not be delivered|permanent(?:ly)? (?:error|fatal)|"
-    r"delivery to the following recipient|deferred|delayed",
-    _F,
-)
-
-
 def _header(d: Decoded, name: str) -> str:
     return (d.headers.get(name) or "").strip().lower()
 
 
 def bounce_signals(d: Decoded) -> tuple[str, ...]:
-    """Rules that say this is a delivery status notification."""
-    fired = []
-    if d.report_type == "delivery-status" or d.delivery_status.strip():
-        fired.append("mime:delivery-status")
-    sender = d.headers.from_addr or ""
-    daemon = BOUNCE_SENDER.match(sender) or "mailer-daemon" in (d.headers.from_name or "").lower()
-    if daemon and (
-        BOUNCE_SUBJECT.search(d.headers.subject)
-        or BOUNCE_SUBJECT.search(d.text[:2000])
-        or _FAILURE_TEXT.search(d.text[:4000])
-    ):
-        fired.append("sender:mailer-daemon")
-    return tuple(fired)
+    """Rules that say this is a delivery status notification (the rules live in bounce)."""
+    return bounce.signals(d)
 
 
 def auto_signals(d: Decoded, own: str) -> tuple[str, ...]:

@@ -24,6 +24,7 @@ class _Text(HTMLParser):
         self.quote = 0
         self.cells = 0
         self.size = 0
+        self.pre = 0
 
     def _flush(self) -> None:
         line = re.sub(r"[ \t\u00a0]+", " ", "".join(self.current)).strip()
@@ -42,6 +43,8 @@ class _Text(HTMLParser):
             self._flush()
         if tag == "blockquote":
             self.quote += 1
+        elif tag == "pre":
+            self.pre += 1
         elif tag == "li":
             self.current.append("- ")
         elif tag in ("td", "th"):
@@ -59,14 +62,24 @@ class _Text(HTMLParser):
             self._flush()
         if tag == "blockquote":
             self.quote = max(0, self.quote - 1)
+        elif tag == "pre":
+            self.pre = max(0, self.pre - 1)
 
     def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag in ("br", "hr"):
             self._flush()
 
     def handle_data(self, data: str) -> None:
-        if not self.skip:
-            self.current.append(data.replace("\n", " ").replace("\r", " "))
+        if self.skip:
+            return
+        if self.pre:  # preformatted text keeps its lines (pasted headers, transcripts)
+            lines = data.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+            for line in lines[:-1]:
+                self.current.append(line)
+                self._flush()
+            self.current.append(lines[-1])
+            return
+        self.current.append(data.replace("\n", " ").replace("\r", " "))
 
 
 MAX_TEXT = 100_000  # visible characters collected; the rest of a huge page is not read

@@ -294,7 +294,7 @@ def _parse(raw: bytes, directory: Directory | None, case_prefix: str) -> ParsedM
     hints = tuple(x for x in known.languages if x != "en") if known else ()
     lang = language.detect(_label_values_only(lang_source[:MAX_TEXT])[:4000], hints)
 
-    bounced_id, bounce_status = bounce.bounce_facts(d) if kind == "bounce" else (None, None)
+    dsn = bounce.facts(d) if kind == "bounce" else None
     return ParsedMessage(
         kind=kind,
         request_type=rtype,
@@ -321,8 +321,9 @@ def _parse(raw: bytes, directory: Directory | None, case_prefix: str) -> ParsedM
         auto_signals=bounce_rules + auto_rules + list_rules,
         is_list=bool(list_rules),
         x_loop=h.get_all("x-loop"),
-        bounced_message_id=bounced_id,
-        bounce_status=bounce_status,
+        bounced_message_id=dsn.report.original_message_id if dsn else None,
+        bounce_status=dsn.status_line if dsn else None,
+        bounce=dsn.report if dsn else None,
         ping_token=ping,
         forwarded_by=content.forwarded_by,
         own_text=own,

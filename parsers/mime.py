@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import email
 import email.header
+import email.parser
 import email.policy
 import email.utils
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from email.message import Message
 
@@ -18,11 +19,15 @@ from parsers.htmltext import html_to_text
 from parsers.result import AttachmentInfo
 
 MAX_DEPTH = 4  # nested message/rfc822 levels followed
+MAX_NESTING = 50  # MIME levels (multiparts and attached messages) parsed; deeper is one opaque part
 MAX_PARTS = 200  # MIME parts looked at in one message
 MAX_READ = 4  # attachments whose text is extracted in one message (each bounded in attachments)
 DETECT_SAMPLE = 65536  # bytes charset detection looks at
 _ENCODED_WORD = re.compile(r"=\?[^?\s]+\?[bBqQ]\?[^?\s]*\?=")
 _MSGID = re.compile(r"<([^<>\s]+)>")
+_NESTING_MARK = re.compile(rb"boundary|message/", re.IGNORECASE)
+_HEADER_START = re.compile(rb"^(?:From |[\041-\071\073-\176]*:|[\t ])")
+NESTING_WARNING = f"MIME parts nested deeper than {MAX_NESTING} levels; the deeper parts ignored"
 _SINGLE_BYTE = re.compile(
     r"^(?:us-ascii|ascii|iso-8859-\d+|latin-?\d|windows-125\d|cp125\d|koi8-[ru])$"
 )
@@ -206,7 +211,11 @@ class _Walk:
         self.parts = 0
         self.read = 0
 
-    def walk(self, part: Message) -> None:
+    def walk(self, part: Message, level: int = 0) -> None:
+        if level > MAX_NESTING:  # parse_bytes already cut deeper parts; this is a safeguard
+            if NESTING_WARNING not in self.warnings:
+                self.warnings.append(NESTING_WARNING)
+            return
         self.parts += 1
         if self.parts > MAX_PARTS:
             if self.parts == MAX_PARTS + 1:
@@ -219,17 +228,17 @@ class _Walk:
         if ctype in ("message/delivery-status", "message/global-delivery-status"):
             self.delivery_status.append(_status_text(part))
             return
-        if ctype in ("text/rfc822-headers", "message/rfc822-headers"):
+        if ctype in ("text/rfc822-headers", "message/rfc822-headers", "message/global-headers"):
             sub = email.message_from_bytes(_payload(part), policy=email.policy.default)
             self.returned = read_headers(sub)
             return
         if part.is_multipart():
             children = [c for c in part.get_payload() if isinstance(c, Message)]
             if ctype == "multipart/alternative" and children:
-                self.walk(_best_alternative(children))
+                self.walk(_best_alternative(children), level + 1)
             else:
                 for child in children:
-                    self.walk(child)
+                    self.walk(child, level + 1)
             return
         disposition = (part.get_content_disposition() or "").lower()
         filename = _filename(part)
@@ -312,6 +321,11 @@ def _status_text(part: Message) -> str:
         for block in payload:
             if isinstance(block, Message):
                 lines.extend(f"{k}: {decode_header_value(str(v))}" for k, v in block.raw_items())
+                # message/global-delivery-status is parsed as a message: the recipients'
+                # fields are the body below its per-message fields
+                body = block.get_payload()
+                if isinstance(body, str) and body.strip():
+                    lines.extend(["", decode_bytes(_payload(block), "utf-8")])
             lines.append("")
         return "\n".join(lines)
     return decode_bytes(_payload(part), "us-ascii")
@@ -342,7 +356,99 @@ def decode_message(msg: Message, depth: int = 0) -> Decoded:
     )
 
 
+def _content_type(block: list[bytes]) -> tuple[str, str | None]:
+    """(content type, boundary) declared by a header block given as raw lines."""
+    value: list[bytes] = []
+    for line in block:
+        if value and line[:1] in (b" ", b"\t"):
+            value.append(line.strip())
+        elif value:
+            break
+        elif line.lower().startswith(b"content-type:"):
+            value.append(line.partition(b":")[2].strip())
+    if not value:
+        return "text/plain", None
+    m = Message()
+    m["Content-Type"] = b" ".join(value).decode("latin-1")
+    return m.get_content_type(), m.get_boundary()
+
+
+def bound_nesting(raw: bytes) -> tuple[bytes, bool]:
+    """The message with every part below MAX_NESTING levels made opaque, and whether one was.
+
+    The standard library's parser recurses once per level and overflows the stack on a
+    message nested a few hundred levels deep. This walks the lines the way its parser does
+    (header block, body, the boundaries of the enclosing multiparts) and turns a container
+    at the limit into an application/octet-stream leaf, so its content is skipped unread.
+    """
+    if sum(1 for _ in zip(range(MAX_NESTING + 1), _NESTING_MARK.finditer(raw), strict=False)) \
+            <= MAX_NESTING:
+        return raw, False  # fewer containers than levels: nothing can be nested too deep
+    lines = raw.splitlines(keepends=True)
+    stack: list[bytes | None] = []  # boundary of each open multipart; None for a message
+    cut = False
+    i, in_header = 0, True
+    while i < len(lines):
+        if in_header:
+            start = i
+            while i < len(lines) and lines[i].strip(b"\r\n") and _HEADER_START.match(lines[i]):
+                i += 1
+            block = lines[start:i]
+            if i < len(lines) and not lines[i].strip(b"\r\n"):
+                i += 1  # the blank line that ends the header
+            in_header = False
+            ctype, boundary = _content_type(block)
+            # the parser reads every message/* body as a message, except delivery-status
+            container = ctype.startswith("message/") and ctype != "message/delivery-status"
+            container = container or (ctype.startswith("multipart/") and bool(boundary))
+            if not container:
+                continue
+            if len(stack) >= MAX_NESTING:
+                for k in range(start, start + len(block)):
+                    if lines[k].lower().startswith(b"content-type:"):
+                        end = lines[k][len(lines[k].rstrip(b"\r\n")):]
+                        lines[k] = b"Content-Type: application/octet-stream" + end
+                        j = k + 1
+                        while j < start + len(block) and lines[j][:1] in (b" ", b"\t"):
+                            lines[j] = b""
+                            j += 1
+                        break
+                cut = True
+            elif ctype.startswith("message/"):
+                stack.append(None)
+                in_header = True
+            else:
+                stack.append(boundary.encode("latin-1", "replace") if boundary else b"")
+            continue
+        line = lines[i].rstrip(b"\r\n").rstrip(b" \t")
+        i += 1
+        if not line.startswith(b"--"):
+            continue
+        for level in range(len(stack) - 1, -1, -1):
+            b = stack[level]
+            if b is None or not line.startswith(b"--" + b):
+                continue
+            rest = line[len(b) + 2:]
+            if rest == b"--":
+                del stack[level:]
+            elif rest == b"":
+                del stack[level + 1:]
+                in_header = True
+            else:
+                continue
+            break
+    return (b"".join(lines), True) if cut else (raw, False)
+
+
 def parse_bytes(raw: bytes) -> Decoded:
-    """Parse and decode raw RFC 5322 bytes."""
-    msg = email.message_from_bytes(raw, policy=email.policy.default)
-    return decode_message(msg)
+    """Parse and decode raw RFC 5322 bytes; parts nested too deep are left out, with a warning."""
+    raw, cut = bound_nesting(raw)
+    try:
+        msg = email.message_from_bytes(raw, policy=email.policy.default)
+        decoded = decode_message(msg)
+    except RecursionError:  # nesting the line walk did not see as the parser does
+        head = email.parser.BytesHeaderParser(policy=email.policy.default).parsebytes(raw)
+        return Decoded(headers=read_headers(head), warnings=(NESTING_WARNING,))
+    if cut:
+        decoded = replace(decoded, warnings=(NESTING_WARNING, *decoded.warnings))
+    return decoded

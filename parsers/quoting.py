@@ -46,10 +46,24 @@ FORWARD_MARKER = re.compile(
 )
 DASHED_SEPARATOR = re.compile(r"^\s*-{4,}[^-\n]{3,60}-{4,}\s*$")
 UNDERSCORE_LINE = re.compile(r"^\s*_{5,}\s*$")
+# The line above the copy of the returned message in a plain-text bounce, in the network's
+# languages (qmail, Exim, Sendmail, Exchange's "Original message headers:", ...).
 BOUNCE_COPY = re.compile(
-    r"^\s*[-]*\s*(?:below this line is a copy of the message|this is a copy of the message|"
+    r"^\s*[-=_*#]*\s*(?:below this line is a copy of the message|this is a copy of the message|"
     r"original message headers|original message follows|the original message was included|"
-    r"---+ ?original message ?---+|a copy of the original message)",
+    r"(?:unsent|returned|original|undelivered|undeliverable) message (?:follows|below)|"
+    r"message headers? follows?|headers of the original message|"
+    r"---+ ?original message ?---+|a copy of the original message|"
+    r"dies ist eine kopie der nachricht|kopie der (?:ursprünglichen )?nachricht|"
+    r"header der ursprünglichen nachricht|ursprüngliche nachrichtenkopfzeilen|"
+    r"ceci est une copie du message|en-têtes (?:du message|de message) d'origine|"
+    r"copie du message|esta es una copia del mensaje|encabezados del mensaje original|"
+    r"copia del mensaje|questa è una copia del messaggio|intestazioni originali del messaggio|"
+    r"intestazioni del messaggio originale|copia del messaggio|esta é uma cópia da mensagem|"
+    r"cabeçalhos da mensagem original|cópia da mensagem|dit is een kopie van het bericht|"
+    r"oorspronkelijke berichtkoppen|kopie van het bericht|to jest kopia wiadomości|"
+    r"nagłówki oryginalnej wiadomości|kopia wiadomości|元のメッセージ|元メッセージ|"
+    r"送信されたメッセージ|原始邮件|原信件|原始郵件)",
     _FLAGS,
 )
 QUOTE_PREFIX = re.compile(r"^\s*>")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Literal
 
 KINDS = ("request", "reply", "auto_reply", "bounce", "ping_reply", "other")
 REQUEST_TYPES = (
@@ -15,6 +16,10 @@ REQUEST_TYPES = (
     "emergency_disclosure",
     "information",
 )
+# RFC 3464 actions. Only "failed" is a failure: "delayed" is still being retried, and
+# "delivered", "relayed" and "expanded" report progress.
+BounceAction = Literal["failed", "delayed", "delivered", "relayed", "expanded"]
+BOUNCE_ACTIONS: tuple[BounceAction, ...] = ("failed", "delayed", "delivered", "relayed", "expanded")
 
 
 @dataclass(frozen=True)
@@ -64,6 +69,29 @@ class TemplateFields(Mapping[str, str]):
 
 
 @dataclass(frozen=True)
+class BounceReport:
+    """What a delivery status notification says about a message we sent.
+
+    `action` is one of BOUNCE_ACTIONS; `status` the enhanced status code ("5.1.1"),
+    `diagnostic` the remote server's answer or the notice's reason, `recipients` the
+    addresses the action applies to, `original_message_id` the Message-ID of the returned
+    message (without angle brackets), `reporting_mta` the system that wrote the report.
+    """
+
+    action: BounceAction = "failed"
+    status: str | None = None
+    diagnostic: str | None = None
+    recipients: tuple[str, ...] = ()
+    original_message_id: str | None = None
+    reporting_mta: str | None = None
+
+    @property
+    def is_failure(self) -> bool:
+        """True only when delivery was given up; a delay or a relay report is not a failure."""
+        return self.action == "failed"
+
+
+@dataclass(frozen=True)
 class ParsedMessage:
     """Everything the desk needs to know about one message; built by parse_message()."""
 
@@ -96,6 +124,7 @@ class ParsedMessage:
     x_loop: tuple[str, ...] = ()
     bounced_message_id: str | None = None
     bounce_status: str | None = None
+    bounce: BounceReport | None = None  # the typed report; set exactly when kind == "bounce"
     ping_token: str | None = None
     forwarded_by: str | None = None
     # content

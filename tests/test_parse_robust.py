@@ -14,7 +14,9 @@ from parsers.result import ParsedMessage
 
 SAMPLES = Path(__file__).resolve().parents[1].parent / "shared" / "samples" / "corpus"
 OWN = Path(__file__).resolve().parent / "data" / "parse"
-SEEDS = [p.read_bytes() for p in sorted(SAMPLES.glob("*.eml")) + sorted(OWN.glob("*.eml"))]
+BOUNCES = Path(__file__).resolve().parent / "data" / "bounces"
+SEEDS = [p.read_bytes() for p in sorted(SAMPLES.glob("*.eml")) + sorted(OWN.glob("*.eml"))
+         + sorted(BOUNCES.glob("*.eml"))]
 KINDS = {"request", "reply", "auto_reply", "bounce", "ping_reply", "other"}
 
 
@@ -22,6 +24,7 @@ def _check(result: ParsedMessage) -> None:
     assert isinstance(result, ParsedMessage)
     assert result.kind in KINDS
     assert result.should_acknowledge == (result.kind == "request")
+    assert (result.bounce is not None) == (result.kind == "bounce")
     for ident in result.identifiers:
         assert ident.timestamp is None or ident.timestamp.utcoffset() is not None
     result.to_contract("x.eml")
@@ -112,6 +115,42 @@ def test_deep_nesting_is_cut() -> None:
                  b"Content-Type: message/rfc822\r\n\r\n" % n) + inner
     r = parse_message(inner)
     assert r.error is None and any("deep" in w for w in r.warnings)
+
+
+def _nested(depth: int, container: str) -> bytes:
+    """A message whose MIME tree is `depth` levels deep; each multipart level also holds a
+    text part naming its level."""
+    body = b"Content-Type: text/plain\r\n\r\ninnermost text\r\n"
+    for n in range(depth):
+        if container == "multipart":
+            body = (b"Content-Type: multipart/mixed; boundary=b%d\r\n\r\n--b%d\r\n" % (n, n)
+                    + body + b"\r\n--b%d\r\nContent-Type: text/plain\r\n\r\nlevel %d text\r\n"
+                    b"--b%d--\r\n" % (n, n, n))
+        else:
+            body = (b"Content-Type: message/rfc822\r\n\r\nFrom: x@y.example\r\n"
+                    b"Subject: level %d\r\n" % n + body)
+    return b"From: a@b.example\r\nSubject: deep\r\nMIME-Version: 1.0\r\n" + body
+
+
+def test_mime_nested_2000_deep_gives_a_result() -> None:
+    """Multiparts and attached messages nested 2,000 deep give a result with a warning that
+    names the depth limit, not a recursion error."""
+    for container in ("multipart", "message"):
+        r = parse_message(_nested(2000, container))
+        assert r.error is None, container
+        assert any("nested deeper than 50 levels" in w for w in r.warnings), container
+
+
+def test_parts_above_the_depth_limit_are_kept() -> None:
+    """Cut at 50 levels, the text of every level above the cut is still read; a tree within
+    the limit is read whole, without a warning."""
+    r = parse_message(_nested(300, "multipart"))
+    assert r.error is None
+    assert "level 299 text" in r.own_text and "level 250 text" in r.own_text
+    assert "level 249 text" not in r.own_text and "innermost text" not in r.own_text
+    whole = parse_message(_nested(49, "multipart"))
+    assert "innermost text" in whole.own_text and "level 0 text" in whole.own_text
+    assert not any("nested" in w for w in whole.warnings)
 
 
 _TEXTISH = st.text(alphabet=st.sampled_from(
