@@ -16,7 +16,6 @@ from config.settings import Settings
 from daemon.outbound.outbox import (
     Draft,
     enqueue,
-    is_our_message_id,
     notify_operators,
 )
 from daemon.outbound.outbox import render as render_mail
@@ -27,6 +26,7 @@ from daemon.outbound.templates import (
     format_local,
     render,
 )
+from daemon.rules.own import is_our_message_id
 from daemon.rules.suppression import (
     AUTO_REPLY,
     LIST_MAIL,

@@ -18,9 +18,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from structlog.testing import capture_logs
 
 from config.settings import Settings
+from daemon.adapters.smtp import Connection
 from daemon.outbound.delivery import (
     Claimer,
-    _send_one,
     claim_due,
     claim_lease,
     deliver_pending,
@@ -310,12 +310,9 @@ def test_crash_between_send_and_record_resends_once_with_the_same_message_id(
     [claimed] = claim_due(settings, sessions, clock.now(), 10)
 
     async def send_without_recording() -> None:
-        from daemon.outbound.delivery import _client
-
-        client = _client(settings)
-        await client.connect()
-        await _send_one(client, claimed)
-        client.close()  # the process dies here: nothing recorded
+        smtp = await Connection(settings.smtp).__aenter__()
+        await smtp.send(claimed.mail_from, claimed.recipients, claimed.raw)
+        smtp.abort()  # the process dies here: nothing recorded
 
     asyncio.run(send_without_recording())
     assert deliver(settings, sessions, clock) == 0  # still leased: not sent twice at once

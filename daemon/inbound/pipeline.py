@@ -22,7 +22,7 @@ from daemon.cases.references import allocate_reference
 from daemon.duties import ping
 from daemon.inbound.work import Env, Incoming
 from daemon.outbound import replies
-from daemon.outbound.outbox import is_our_message_id
+from daemon.rules.own import is_our_message_id
 from daemon.rules.threads import (
     authentication_failed,
     clean_id,

@@ -1,4 +1,4 @@
-"""The outbox sender: the only module that speaks SMTP (aiosmtplib).
+"""Delivery of the outbox through the SMTP adapter: claims, leases, results, retries.
 
 Due rows are claimed in a short transaction that counts the attempt and writes a lease
 before anything is sent: who sends (`host/pid/instance`) and until when. A crash after the
@@ -15,19 +15,17 @@ from __future__ import annotations
 import asyncio
 import os
 import socket
-import ssl
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from functools import lru_cache
 
-import aiosmtplib
 import structlog
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from config.settings import ConfigError, Settings, SmtpSettings
 from daemon.adapters.imap import Mailbox, MailboxError
+from daemon.adapters.smtp import PERMANENT, SENT, TEMPORARY, Connection, Outcome, SmtpUnavailable
 from daemon.outbound.outbox import ACK
 from daemon.outbound.replies import alert_delivery_failure
 from daemon.process.clock import Clock
@@ -38,7 +36,6 @@ from models import Case, DaemonInstance, OutboxMail
 log = structlog.get_logger("watchkeeper.sender")
 
 ACTOR = "watchkeeper"
-SENT, TEMPORARY, PERMANENT = "sent", "temporary", "permanent"
 # A safety bound on bursts per call, so that one call always returns.
 MAX_BURSTS_PER_CALL = 100
 
@@ -54,16 +51,6 @@ class Claimed:
     mail_from: str
     recipients: tuple[str, ...]
     raw: bytes
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """What the server said about one mail."""
-
-    result: str
-    error: str | None = None
-    refused: tuple[tuple[str, str], ...] = ()
-    connection_lost: bool = False
 
 
 def retry_delay(smtp: SmtpSettings, attempts: int) -> timedelta:
@@ -177,63 +164,6 @@ def release_stale_claims(sessions: sessionmaker[Session], me: Claimer, now: date
         return sum(released.values())
 
 
-@lru_cache(maxsize=1)
-def _local_hostname() -> str:
-    return socket.getfqdn()
-
-
-def tls_context(smtp: SmtpSettings) -> ssl.SSLContext:
-    """Certificate and host name checks on, with the configured extra CA if any."""
-    return ssl.create_default_context(cafile=str(smtp.ca_file) if smtp.ca_file else None)
-
-
-def _client(settings: Settings) -> aiosmtplib.SMTP:
-    smtp = settings.smtp
-    secure = smtp.tls != "none"
-    return aiosmtplib.SMTP(
-        hostname=smtp.host,
-        port=smtp.port,
-        use_tls=smtp.tls == "ssl",
-        start_tls=smtp.tls == "starttls",
-        tls_context=tls_context(smtp) if secure else None,
-        timeout=smtp.timeout_seconds,
-        local_hostname=_local_hostname(),
-    )
-
-
-def _describe(exc: BaseException) -> str:
-    if isinstance(exc, aiosmtplib.SMTPRecipientsRefused):
-        if len(exc.recipients) == 1:
-            return f"{exc.recipients[0].code} {exc.recipients[0].message}"
-        return "; ".join(f"{e.recipient}: {e.code} {e.message}" for e in exc.recipients)
-    if isinstance(exc, aiosmtplib.SMTPResponseException):
-        return f"{exc.code} {exc.message}"
-    text = " ".join(str(exc).split())
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
-
-
-def _classify(exc: BaseException) -> Outcome:
-    """5xx: permanent. 4xx, timeouts and lost connections: temporary."""
-    if isinstance(exc, aiosmtplib.SMTPRecipientsRefused):
-        permanent = all(e.code >= 500 for e in exc.recipients)
-        return Outcome(PERMANENT if permanent else TEMPORARY, _describe(exc))
-    if isinstance(exc, aiosmtplib.SMTPResponseException) and not isinstance(
-        exc, aiosmtplib.SMTPConnectResponseError
-    ):
-        return Outcome(PERMANENT if exc.code >= 500 else TEMPORARY, _describe(exc))
-    return Outcome(TEMPORARY, _describe(exc), connection_lost=True)
-
-
-async def _send_one(client: aiosmtplib.SMTP, item: Claimed) -> Outcome:
-    try:
-        refused, _reply = await client.sendmail(item.mail_from, list(item.recipients), item.raw)
-    except (aiosmtplib.SMTPException, OSError) as exc:
-        return _classify(exc)
-    return Outcome(SENT, refused=tuple(
-        (address, f"{resp.code} {resp.message}") for address, resp in refused.items()
-    ))
-
-
 def record(settings: Settings, sessions: sessionmaker[Session], clock: Clock, item: Claimed,
            outcome: Outcome) -> None:
     """Write what happened to one mail, with its event, log line and alert."""
@@ -340,14 +270,27 @@ async def _deliver_burst(settings: Settings, sessions: sessionmaker[Session], cl
 
 async def _send_burst(settings: Settings, sessions: sessionmaker[Session], clock: Clock,
                       batch: list[Claimed], delivered: list[Claimed]) -> tuple[int, bool]:
-    client = _client(settings)
+    secret = settings.smtp.secret() if settings.smtp.username else ""
     try:
-        await client.connect()
-        if settings.smtp.username:
-            await client.login(settings.smtp.username, settings.smtp.secret())
-    except (aiosmtplib.SMTPException, OSError) as exc:
-        outcome = Outcome(TEMPORARY, _describe(exc), connection_lost=True)
-        if isinstance(exc, aiosmtplib.SMTPAuthenticationError):
+        async with Connection(settings.smtp, secret) as smtp:
+            sent = 0
+            for position, item in enumerate(batch):
+                outcome = await smtp.send(item.mail_from, item.recipients, item.raw)
+                record(settings, sessions, clock, item, outcome)
+                if outcome.result == SENT:
+                    sent += 1
+                    delivered.append(item)
+                if outcome.connection_lost or not smtp.connected:
+                    # The rest of the burst waits for its retry, on a fresh connection.
+                    lost = Outcome(TEMPORARY, f"connection lost: {outcome.error}",
+                                   connection_lost=True)
+                    for rest in batch[position + 1:]:
+                        record(settings, sessions, clock, rest, lost)
+                    return sent, False
+            return sent, True
+    except SmtpUnavailable as exc:
+        outcome = Outcome(TEMPORARY, str(exc), connection_lost=True)
+        if exc.login_refused:
             # A configuration problem, not an outage: say so loudly, keep the mail.
             log.error("smtp_login_failed", host=settings.smtp.host,
                       username=settings.smtp.username, error=outcome.error, pending=len(batch))
@@ -356,31 +299,7 @@ async def _send_burst(settings: Settings, sessions: sessionmaker[Session], clock
                         error=outcome.error, pending=len(batch))
         for item in batch:
             record(settings, sessions, clock, item, outcome)
-        if client.is_connected:
-            client.close()
         return 0, False
-    sent = 0
-    try:
-        for position, item in enumerate(batch):
-            outcome = await _send_one(client, item)
-            record(settings, sessions, clock, item, outcome)
-            if outcome.result == SENT:
-                sent += 1
-                delivered.append(item)
-            if outcome.connection_lost or not client.is_connected:
-                # The rest of the burst waits for its retry, on a fresh connection.
-                lost = Outcome(TEMPORARY, f"connection lost: {outcome.error}",
-                               connection_lost=True)
-                for rest in batch[position + 1:]:
-                    record(settings, sessions, clock, rest, lost)
-                return sent, False
-    finally:
-        if client.is_connected:
-            try:
-                await client.quit()
-            except (aiosmtplib.SMTPException, OSError):
-                client.close()
-    return sent, True
 
 
 async def deliver_pending(settings: Settings, sessions: sessionmaker[Session], clock: Clock,

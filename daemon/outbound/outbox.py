@@ -5,7 +5,6 @@ from __future__ import annotations
 import email.policy
 import email.utils
 import re
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -16,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from config.settings import Settings
+from daemon.rules.own import new_message_id
 from models import Case, OutboxMail
 
 log = structlog.get_logger("watchkeeper.outbox")
@@ -62,20 +62,6 @@ class Draft:
     references: Sequence[str] = ()
     auto: bool = True
     auto_submitted: str = "auto-replied"
-
-
-def new_message_id(official_address: str) -> str:
-    """A Message-ID in our own domain (without angle brackets)."""
-    domain = official_address.rpartition("@")[2] or "watchkeeper.invalid"
-    return f"wk.{uuid.uuid4().hex}@{domain}"
-
-
-def is_our_message_id(message_id: str | None, official_address: str) -> bool:
-    if not message_id:
-        return False
-    domain = official_address.rpartition("@")[2].lower()
-    mid = message_id.strip("<> ").lower()
-    return mid.startswith("wk.") and mid.endswith("@" + domain)
 
 
 # Header fields we set from source text are written as they are (`set_raw`), never refolded

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from daemon.outbound.outbox import is_our_message_id
+from daemon.rules.own import is_our_message_id
 
 # Reasons, as they appear in `ack_suppressed reason=...`.
 AUTO_REPLY = "auto_reply"
