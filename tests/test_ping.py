@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from structlog.testing import capture_logs
 
 from config.settings import Settings
-from daemon.duties import ping
+from daemon.duties import ping, ping_results
 from daemon.store import directory as directory_store
 from daemon.store.db import transaction
 from models import Event, Message, OutboxMail, PingRound, PingTarget
@@ -70,9 +70,9 @@ def outbox(sessions: sessionmaker[Session], purpose: str) -> list[OutboxMail]:
                               .order_by(OutboxMail.id)))
 
 
-def status(sessions: sessionmaker[Session], token: str | None = None) -> ping.RoundStatus:
+def status(sessions: sessionmaker[Session], token: str | None = None) -> ping_results.RoundStatus:
     with sessions() as s:
-        result = ping.status(s, token)
+        result = ping_results.status(s, token)
     assert result is not None
     return result
 
@@ -156,7 +156,7 @@ def test_replies_are_matched_by_token_and_contact_point(db_url: str,
     assert by_country["FR"].delivery == "sent"
     assert by_country["LU"].response == timedelta(hours=3)
     assert by_country["LU"].address == "snt-247@police.lu.example"
-    assert by_country["DE"].state == ping.WAITING and by_country["DE"].response is None
+    assert by_country["DE"].state == ping_results.WAITING and by_country["DE"].response is None
     assert result.replied == 2
     with sessions() as s:
         replied = s.scalars(select(Event).where(Event.kind == "ping_replied")).all()
@@ -204,8 +204,8 @@ def test_reminder_once_after_deadline_then_results(db_url: str,
     final = status(sessions)
     assert final.reported_at == T0 + timedelta(hours=144)
     it = next(t for t in final.targets if t.country == "IT")
-    assert it.state == ping.REPLIED and it.reminder_sent_at is not None
-    assert {t.country for t in final.targets if t.state == ping.NO_ANSWER} == {
+    assert it.state == ping_results.REPLIED and it.reminder_sent_at is not None
+    assert {t.country for t in final.targets if t.state == ping_results.NO_ANSWER} == {
         "CH", "GR", "LT", "LU", "SK"}
 
 
@@ -246,7 +246,7 @@ def test_round_starts_on_ping_date_in_desk_zone(db_url: str,
     # New Year in Auckland (31 December 11:00 UTC) starts the next half-year's round.
     assert tick(sessions, settings, datetime(2026, 12, 31, 11, 0, tzinfo=UTC)) == 11
     with sessions() as s:
-        tokens = [r.token for r in ping.rounds(s)]
+        tokens = [r.token for r in ping_results.rounds(s)]
     assert len(tokens) == 2 and tokens[0].startswith("PING-2027-H1-")
     assert status(sessions, tokens[1]).token == first.token
 
@@ -257,7 +257,7 @@ def test_no_automatic_round_without_directory(db_url: str,
     settings = make_settings(db_url)
     assert tick(sessions, settings, T0) == 0
     with sessions() as s:
-        assert ping.rounds(s) == []
+        assert ping_results.rounds(s) == []
     seed(sessions, T0)
     assert tick(sessions, settings, T0 + timedelta(minutes=1)) == 11
 

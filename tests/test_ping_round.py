@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from config.settings import Settings
-from daemon.duties import ping
+from daemon.duties import ping_results
 from daemon.process.clock import ManualClock
 from daemon.process.context import AppContext
 from daemon.process.service import Service
@@ -116,14 +116,14 @@ def test_ping_round_end_to_end(db_url: str, sessions: sessionmaker[Session], dov
     once(settings, clock)  # the pipeline matches the replies by their token
 
     with sessions() as s:
-        mid = ping.status(s)
+        mid = ping_results.status(s)
         kinds = s.scalars(select(Message.kind).where(Message.folder == "INBOX")).all()
         linked = s.scalars(select(Event.message_id).where(Event.kind == "ping_replied")).all()
     assert kinds == ["ping_reply"] * 6
     assert len(linked) == 6 and None not in linked
     assert mid is not None and mid.token == token
     assert mid.replied == len(repliers) == 6
-    timed = {t.address: t.response for t in mid.targets if t.state == ping.REPLIED}
+    timed = {t.address: t.response for t in mid.targets if t.state == ping_results.REPLIED}
     assert set(timed) == set(repliers)
     assert set(timed.values()) == {timedelta(hours=2, minutes=30)}
     assert all(t.delivery == "sent" and t.sent_at == sent_at for t in mid.targets)

@@ -6,7 +6,7 @@ import argparse
 import json
 import sys
 
-from daemon.duties import ping
+from daemon.duties import ping, ping_results
 from daemon.process.context import AppContext, from_args, operator_name
 from daemon.store.db import transaction
 from daemon.store.directory import load_directory
@@ -51,7 +51,7 @@ def run_start(args: argparse.Namespace) -> int:
         ctx.close()
     zone = ctx.settings.desk.zone
     print(f"ping round {token} started by {actor}: {len(directory.contact_points)} pings"
-          f" queued; reminders to non-responders after {ping.show_time(deadline, zone)}")
+          f" queued; reminders to non-responders after {ping_results.show_time(deadline, zone)}")
     return 0
 
 
@@ -59,7 +59,7 @@ def run_status(args: argparse.Namespace) -> int:
     ctx = _context(args)
     try:
         with ctx.sessions() as session:
-            result = ping.status(session, args.round)
+            result = ping_results.status(session, args.round)
     finally:
         ctx.close()
     if result is None:
@@ -72,16 +72,17 @@ def run_status(args: argparse.Namespace) -> int:
         print(json.dumps(result.as_json(), indent=2, ensure_ascii=False))
         return 0
     zone = ctx.settings.desk.zone
-    state = ("results sent " + ping.show_time(result.reported_at, zone) if result.reported_at
-             else "reminders sent " + ping.show_time(result.reminders_sent_at, zone)
+    show = ping_results.show_time
+    state = ("results sent " + show(result.reported_at, zone) if result.reported_at
+             else "reminders sent " + show(result.reminders_sent_at, zone)
              if result.reminders_sent_at else
-             "waiting for answers until " + ping.show_time(result.deadline_at, zone))
-    print(f"round {result.token}, started {ping.show_time(result.started_at, zone)}"
+             "waiting for answers until " + show(result.deadline_at, zone))
+    print(f"round {result.token}, started {show(result.started_at, zone)}"
           f" by {result.started_by}: {state}")
     print(f"sent {len(result.targets)}, replied {result.replied}, reminded {result.reminded},"
           f" no answer {result.no_answer}")
     print()
-    for line in ping.status_table(result, zone):
+    for line in ping_results.status_table(result, zone):
         print(line)
     return 0
 
@@ -90,7 +91,7 @@ def run_rounds(args: argparse.Namespace) -> int:
     ctx = _context(args)
     try:
         with ctx.sessions() as session:
-            found = ping.rounds(session)
+            found = ping_results.rounds(session)
     finally:
         ctx.close()
     if args.json:
@@ -103,9 +104,9 @@ def run_rounds(args: argparse.Namespace) -> int:
     zone = ctx.settings.desk.zone
     header = ("TOKEN", "STARTED", "BY", "SENT", "REPLIED", "REMINDED", "NO ANSWER", "RESULTS")
     rows = [header] + [(
-        r.token, ping.show_time(r.started_at, zone), r.started_by, str(len(r.targets)),
+        r.token, ping_results.show_time(r.started_at, zone), r.started_by, str(len(r.targets)),
         str(r.replied), str(r.reminded), str(r.no_answer),
-        ping.show_time(r.reported_at, zone) if r.reported_at else "not yet",
+        ping_results.show_time(r.reported_at, zone) if r.reported_at else "not yet",
     ) for r in found]
     widths = [max(len(row[n]) for row in rows) for n in range(len(header))]
     for row in rows:

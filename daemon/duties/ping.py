@@ -13,8 +13,7 @@ from __future__ import annotations
 import re
 import secrets
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import structlog
@@ -22,10 +21,13 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from config.settings import Settings
+from daemon.duties import ping_results
+from daemon.duties.ping_results import show_time
+from daemon.duties.reminders import render_mail
 from daemon.outbound.outbox import Draft, enqueue
 from daemon.store import audit
 from daemon.store.directory import load_directory
-from models import ContactEmail, ContactPointRow, Message, OutboxMail, PingRound, PingTarget
+from models import ContactEmail, Message, OutboxMail, PingRound, PingTarget
 from parsers.directory import ContactPoint, Directory
 
 log = structlog.get_logger("watchkeeper.ping")
@@ -33,7 +35,6 @@ log = structlog.get_logger("watchkeeper.ping")
 ACTOR = "watchkeeper"
 PING, PING_REMINDER, PING_RESULTS = "ping", "ping_reminder", "ping_results"
 TOKEN_PATTERN = re.compile(r"\bPING-(\d{4})-H([12])-([0-9A-F]{4})\b", re.IGNORECASE)
-REPLIED, WAITING, NO_ANSWER = "replied", "waiting", "no answer"
 
 # A round missed on its date (the daemon was down) still starts this long after it; a desk
 # set up later in the half-year waits for the next date instead of pinging on its first day.
@@ -113,12 +114,13 @@ def _ping(session: Session, settings: Settings, ping_round: PingRound, cp: Conta
                             contact_point_id=_contact_point_id(session, address), sent_at=now)
         session.add(target)
     desk = settings.desk
+    subject, text = _ping_mail(settings, ping_round, cp)
     enqueue(session, Draft(
         key=f"ping:{ping_round.token}:{address.lower()}",
         purpose=PING,
         to=cp.emails,
-        subject=f"{ping_round.token} 24/7 network contact point test - please reply",
-        text=_ping_text(settings, ping_round, cp),
+        subject=subject,
+        text=text,
         auto=True,
         auto_submitted="auto-generated",
     ), official_address=desk.official_address, from_name=desk.name, now=now)
@@ -130,39 +132,21 @@ def _contact_point_id(session: Session, address: str) -> int | None:
         func.lower(ContactEmail.address) == address.lower()))
 
 
-def _ping_text(settings: Settings, ping_round: PingRound, cp: ContactPoint) -> str:
+def _desk_context(settings: Settings) -> dict[str, object]:
     desk = settings.desk
-    sender = f"{desk.name} ({desk.country})" if desk.country else desk.name
-    details = [
-        f"  Authority:          {cp.authority}",
-        f"  Addresses:          {', '.join(cp.emails)}",
-        f"  Office phone:       {cp.office_phone or '-'}",
-        f"  After-hours phone:  {cp.after_hours_phone or '-'}",
-        f"  Office hours:       {cp.office_hours} ({cp.timezone})",
-        f"  Languages:          {', '.join(cp.languages) or '-'}",
-    ]
-    return "\n".join([
-        "Dear colleagues,",
-        "",
-        f"This is the six-monthly test of the 24/7 network contact point directory, sent by"
-        f" {sender}.",
-        "",
-        f"Please reply to this message, keeping {ping_round.token} in the subject, to confirm"
-        " that this address reaches your 24/7 contact point. A one-line answer is enough.",
-        f"Please reply before {_desk_time(settings, ping_round.deadline_at)}"
-        f" ({ping_round.deadline_at.strftime('%Y-%m-%d %H:%M')} UTC).",
-        "",
-        f"The details we hold for the {cp.role} contact point of {cp.country}:",
-        *details,
-        "If any of them is out of date, please tell us in your reply.",
-        "",
-        "Thank you,",
-        desk.name,
-        desk.official_address,
-        *([f"Phone: {desk.office_phone}"] if desk.office_phone else []),
-        *([f"After hours: {desk.after_hours_phone}"] if desk.after_hours_phone else []),
-        "",
-    ])
+    return {"desk_name": desk.name, "official_address": desk.official_address,
+            "office_phone": desk.office_phone, "after_hours_phone": desk.after_hours_phone}
+
+
+def _ping_mail(settings: Settings, ping_round: PingRound, cp: ContactPoint) -> tuple[str, str]:
+    desk = settings.desk
+    return render_mail(
+        settings, "ping.txt", token=ping_round.token, cp=cp,
+        sender=f"{desk.name} ({desk.country})" if desk.country else desk.name,
+        deadline_desk=_desk_time(settings, ping_round.deadline_at),
+        deadline_utc=ping_round.deadline_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M"),
+        **_desk_context(settings),
+    )
 
 
 # ---------------------------------------------------------------- replies
@@ -284,6 +268,9 @@ def _remind(session: Session, settings: Settings, ping_round: PingRound,
             silent: Sequence[PingTarget], now: datetime) -> int:
     desk = settings.desk
     directory = load_directory(session)
+    subject, text = render_mail(
+        settings, "ping_reminder.txt", token=ping_round.token,
+        started=ping_round.started_at.strftime("%Y-%m-%d"), **_desk_context(settings))
     for target in silent:
         key = f"ping:{ping_round.token}:{target.address.lower()}"
         first = session.scalar(select(OutboxMail).where(OutboxMail.key == key))
@@ -293,9 +280,8 @@ def _remind(session: Session, settings: Settings, ping_round: PingRound,
             key=f"ping-reminder:{ping_round.token}:{target.address.lower()}",
             purpose=PING_REMINDER,
             to=to,
-            # Short enough for one header line: a folded Subject gains a leading space.
-            subject=f"Reminder: {ping_round.token} 24/7 contact point test - please reply",
-            text=_reminder_text(settings, ping_round),
+            subject=subject,
+            text=text,
             in_reply_to=first.message_id if first is not None else None,
             auto=True,
             auto_submitted="auto-generated",
@@ -310,25 +296,9 @@ def _remind(session: Session, settings: Settings, ping_round: PingRound,
     return len(silent)
 
 
-def _reminder_text(settings: Settings, ping_round: PingRound) -> str:
-    return "\n".join([
-        "Dear colleagues,",
-        "",
-        f"We have not yet received your answer to the 24/7 network contact point test"
-        f" {ping_round.token} sent on {ping_round.started_at.strftime('%Y-%m-%d')}.",
-        f"Please reply to this message, keeping {ping_round.token} in the subject, to"
-        " confirm that this address reaches your 24/7 contact point.",
-        "",
-        "Thank you,",
-        settings.desk.name,
-        settings.desk.official_address,
-        "",
-    ])
-
-
 def _report(session: Session, settings: Settings, ping_round: PingRound,
             now: datetime) -> int:
-    result = status(session, ping_round.token)
+    result = ping_results.status(session, ping_round.token)
     assert result is not None
     ping_round.reported_at = now
     supervisors = tuple(settings.desk.supervisors)
@@ -341,13 +311,18 @@ def _report(session: Session, settings: Settings, ping_round: PingRound,
                     reason="desk.supervisors is empty")
         return 0
     desk = settings.desk
+    subject, text = render_mail(
+        settings, "ping_results.txt", token=result.token, replied=result.replied,
+        pinged=len(result.targets), reminded=result.reminded, silent=result.silent(),
+        started=show_time(result.started_at, desk.zone), started_by=result.started_by,
+        median=ping_results.format_response(ping_results.median_response(result)),
+        table=ping_results.status_table(result, desk.zone))
     enqueue(session, Draft(
         key=f"ping-results:{ping_round.token}",
         purpose=PING_RESULTS,
         to=supervisors,
-        subject=f"Ping test {ping_round.token}: {result.replied} of {len(result.targets)}"
-                " contact points answered",
-        text=results_text(result, desk.zone),
+        subject=subject,
+        text=text,
         auto=True,
         auto_submitted="auto-generated",
     ), official_address=desk.official_address, from_name=desk.name, now=now)
@@ -356,204 +331,5 @@ def _report(session: Session, settings: Settings, ping_round: PingRound,
     return 1
 
 
-# ---------------------------------------------------------------- status
-
-
-@dataclass(frozen=True)
-class TargetStatus:
-    """One contact point's part in a round."""
-
-    country: str
-    role: str | None
-    address: str
-    sent_at: datetime | None
-    delivery: str | None  # the outbox row's status: pending, sent, failed, undelivered
-    replied_at: datetime | None
-    response: timedelta | None
-    reminder_sent_at: datetime | None
-    state: str  # REPLIED, WAITING or NO_ANSWER
-
-    def as_json(self) -> dict[str, object]:
-        return {
-            "country": self.country,
-            "role": self.role,
-            "address": self.address,
-            "sent_at": _iso(self.sent_at),
-            "delivery": self.delivery,
-            "replied_at": _iso(self.replied_at),
-            "response_seconds": (int(self.response.total_seconds())
-                                 if self.response is not None else None),
-            "reminder_sent": self.reminder_sent_at is not None,
-            "reminder_sent_at": _iso(self.reminder_sent_at),
-            "state": self.state,
-        }
-
-
-@dataclass(frozen=True)
-class RoundStatus:
-    """A round and every contact point's answer, for `ping status` and the results mail."""
-
-    token: str
-    started_at: datetime
-    started_by: str
-    deadline_at: datetime
-    reminders_sent_at: datetime | None
-    reported_at: datetime | None
-    targets: tuple[TargetStatus, ...]
-
-    @property
-    def replied(self) -> int:
-        return sum(1 for t in self.targets if t.state == REPLIED)
-
-    @property
-    def reminded(self) -> int:
-        return sum(1 for t in self.targets if t.reminder_sent_at is not None)
-
-    @property
-    def no_answer(self) -> int:
-        return sum(1 for t in self.targets if t.state == NO_ANSWER)
-
-    def silent(self) -> list[str]:
-        """Who did not answer: the country, with the role for a secondary contact point."""
-        return [t.country if t.role != "secondary" else f"{t.country} secondary"
-                for t in self.targets if t.state != REPLIED]
-
-    def as_json(self) -> dict[str, object]:
-        return {
-            "token": self.token,
-            "started_at": _iso(self.started_at),
-            "started_by": self.started_by,
-            "deadline_at": _iso(self.deadline_at),
-            "reminders_sent_at": _iso(self.reminders_sent_at),
-            "reported_at": _iso(self.reported_at),
-            "sent": len(self.targets),
-            "replied": self.replied,
-            "reminded": self.reminded,
-            "no_answer": self.no_answer,
-            "targets": [t.as_json() for t in self.targets],
-        }
-
-
-def status(session: Session, round: str | None = None) -> RoundStatus | None:
-    """A round's results per contact point (the latest round unless a token is given);
-    None when there is no such round."""
-    query = select(PingRound)
-    if round is not None:
-        query = query.where(PingRound.token == round.strip().upper())
-    ping_round = session.scalars(
-        query.order_by(PingRound.started_at.desc(), PingRound.id.desc())).first()
-    if ping_round is None:
-        return None
-    rows = session.execute(
-        select(PingTarget, ContactPointRow.role)
-        .outerjoin(ContactPointRow, ContactPointRow.id == PingTarget.contact_point_id)
-        .where(PingTarget.round_id == ping_round.id)
-        .order_by(PingTarget.country, PingTarget.id)
-    ).all()
-    prefix = f"ping:{ping_round.token}:"
-    mails = {key: (state, sent) for key, state, sent in session.execute(
-        select(OutboxMail.key, OutboxMail.status, OutboxMail.sent_at)
-        .where(OutboxMail.key.startswith(prefix, autoescape=True)))}
-    overdue = ping_round.reminders_sent_at is not None or ping_round.reported_at is not None
-    targets = []
-    for target, role in rows:
-        delivery, mailed_at = mails.get(prefix + target.address.lower(), (None, None))
-        sent = mailed_at or target.sent_at
-        replied = target.replied_at
-        state = REPLIED if replied is not None else NO_ANSWER if overdue else WAITING
-        targets.append(TargetStatus(
-            country=target.country,
-            role=role,
-            address=target.address,
-            sent_at=sent,
-            delivery=delivery,
-            replied_at=replied,
-            response=replied - sent if replied is not None and sent is not None else None,
-            reminder_sent_at=target.reminder_sent_at,
-            state=state,
-        ))
-    return RoundStatus(
-        token=ping_round.token,
-        started_at=ping_round.started_at,
-        started_by=ping_round.started_by,
-        deadline_at=ping_round.deadline_at,
-        reminders_sent_at=ping_round.reminders_sent_at,
-        reported_at=ping_round.reported_at,
-        targets=tuple(targets),
-    )
-
-
-def rounds(session: Session) -> list[RoundStatus]:
-    """Every round, the latest first, for trends across the years."""
-    tokens = session.scalars(select(PingRound.token)
-                             .order_by(PingRound.started_at.desc(), PingRound.id.desc())).all()
-    found = [status(session, token) for token in tokens]
-    return [r for r in found if r is not None]
-
-
-def format_response(response: timedelta | None) -> str:
-    """A response time as `2d 03h 05m`, `3h 05m` or `12m`."""
-    if response is None:
-        return "-"
-    minutes = max(0, int(response.total_seconds()) // 60)
-    days, minutes = divmod(minutes, 24 * 60)
-    hours, minutes = divmod(minutes, 60)
-    if days:
-        return f"{days}d {hours:02d}h {minutes:02d}m"
-    if hours:
-        return f"{hours}h {minutes:02d}m"
-    return f"{minutes}m"
-
-
-def status_table(result: RoundStatus, zone: ZoneInfo) -> list[str]:
-    """One line per contact point: the columns of `ping status` and of the results mail."""
-    header = ("COUNTRY", "ROLE", "ADDRESS", "SENT", "MAIL", "REPLIED", "RESPONSE", "REMINDER",
-              "STATE")
-    rows = [header]
-    for t in result.targets:
-        rows.append((
-            t.country,
-            t.role or "-",
-            t.address,
-            show_time(t.sent_at, zone),
-            t.delivery or "-",
-            show_time(t.replied_at, zone),
-            format_response(t.response),
-            show_time(t.reminder_sent_at, zone) if t.reminder_sent_at else "no",
-            t.state,
-        ))
-    widths = [max(len(r[n]) for r in rows) for n in range(len(header))]
-    return ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip()
-            for r in rows]
-
-
-def results_text(result: RoundStatus, zone: ZoneInfo) -> str:
-    """The supervisors' results mail."""
-    silent = result.silent()
-    answered = [t.response for t in result.targets if t.response is not None]
-    median = sorted(answered)[len(answered) // 2] if answered else None
-    return "\n".join([
-        f"Ping test {result.token}, started {show_time(result.started_at, zone)}"
-        f" by {result.started_by}.",
-        "",
-        f"Contact points pinged:  {len(result.targets)}",
-        f"Answered:               {result.replied}"
-        f" (median response time {format_response(median)})",
-        f"Reminded:               {result.reminded}",
-        f"No answer:              {', '.join(silent) if silent else 'none'}",
-        "",
-        *status_table(result, zone),
-        "",
-    ])
-
-
-def show_time(at: datetime | None, zone: ZoneInfo) -> str:
-    return at.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z") if at is not None else "-"
-
-
 def _desk_time(settings: Settings, at: datetime) -> str:
     return show_time(at, settings.desk.zone)
-
-
-def _iso(at: datetime | None) -> str | None:
-    return at.isoformat() if at is not None else None
