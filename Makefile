@@ -4,16 +4,22 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: help install dovecot test lint typecheck demo bench clean
+.PHONY: help install dovecot test score-samples lint typecheck demo bench clean
 
 help:
-	@echo "make demo       run the whole desk on embedded mail servers (no configuration)"
-	@echo "make test       install everything the tests need, then run them"
-	@echo "make lint       ruff"
-	@echo "make typecheck  mypy --strict"
-	@echo "make bench      print the benchmark figures"
+	@echo "make demo           run the whole desk on embedded mail servers (no configuration)"
+	@echo "make test           install everything the tests need, then run them"
+	@echo "make score-samples  score the parser on the contract's shared samples, if beside"
+	@echo "make lint           ruff"
+	@echo "make typecheck      mypy --strict"
+	@echo "make bench          print the benchmark figures"
 
+# Debian's python3 creates venvs only with python3-venv installed: installed with apt when
+# missing (as root), like Dovecot below.
 $(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import ensurepip, venv' 2>/dev/null || { \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+	  apt-get install -y -qq --no-install-recommends python3-venv >/dev/null; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[test]'
@@ -35,6 +41,21 @@ TEST_WORKERS ?= 2
 test: $(STAMP) dovecot
 	$(BIN)/ruff check .
 	$(BIN)/pytest -q -n $(TEST_WORKERS)
+
+# The contract's shared samples (corpus, truth, scorer) beside the project: an optional extra
+# check of the parser, never a dependency of the tests, which use tests/data/corpus.
+SAMPLES ?= ../shared/samples
+
+score-samples:
+	@if [ ! -d "$(SAMPLES)" ]; then \
+	  echo "score-samples: skipped, $(SAMPLES) does not exist (SAMPLES=DIR names another place)"; \
+	else \
+	  $(MAKE) --no-print-directory install && \
+	  out=$$(mktemp) && trap 'rm -f "$$out"' EXIT && \
+	  $(BIN)/watchkeeper parse --json --directory "$(SAMPLES)/directory.toml" \
+	    "$(SAMPLES)"/corpus/*.eml > "$$out" && \
+	  $(BIN)/python "$(SAMPLES)/score.py" "$$out" --truth "$(SAMPLES)/truth.json" $(SCORE_ARGS); \
+	fi
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -30,7 +30,8 @@ from parsers.directory import load_toml
 from parsers.message import parse_message
 
 REPO = Path(__file__).resolve().parents[1]
-SEEDS = sorted((REPO.parent / "shared" / "samples" / "corpus").glob("*.eml")) + sorted(
+CORPUS = REPO / "tests" / "data" / "corpus"
+SEEDS = sorted((CORPUS / "mail").glob("*.eml")) + sorted(
     (REPO / "tests" / "data" / "parse").glob("*.eml"))
 NETS = ("192.0.2", "198.51.100", "203.0.113")
 _IPV4 = re.compile(rb"\b(?:192\.0\.2|198\.51\.100|203\.0\.113)\.\d{1,3}\b")
@@ -72,7 +73,7 @@ def main() -> int:
     ap.add_argument("--runs", type=int, default=3, help="timed passes; the median is printed")
     ap.add_argument("--keep", metavar="DIR", help="write the corpus here and keep it")
     a = ap.parse_args()
-    directory = load_toml((REPO.parent / "shared" / "samples" / "directory.toml").read_bytes())
+    directory = load_toml((CORPUS / "directory.toml").read_bytes())
     rnd = random.Random(a.seed)
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(a.keep) if a.keep else Path(tmp)

@@ -25,7 +25,6 @@ from tests.servers import (
 )
 
 REPO = Path(__file__).resolve().parents[1]
-SAMPLES = REPO.parent / "shared" / "samples"
 
 
 @pytest.fixture(scope="session")

@@ -25,7 +25,7 @@ from parsers.directory import (
 )
 
 DATA = Path(__file__).resolve().parent / "data" / "directory"
-SAMPLE = Path(__file__).resolve().parents[2] / "shared" / "samples" / "directory.toml"
+SAMPLE = Path(__file__).resolve().parent / "data" / "corpus" / "directory.toml"
 
 BASE: dict[str, object] = {
     "country": "FR",
@@ -68,17 +68,17 @@ def problems_of(data: bytes, name: str = "directory.toml") -> list[str]:
 
 
 def test_sample_directory_loads() -> None:
-    """The shared sample directory loads with no problem and keeps every contact point."""
+    """The test network's directory loads with no problem and keeps every contact point."""
     directory = load_toml(SAMPLE.read_bytes())
-    assert len(directory.contact_points) == 11
+    assert len(directory.contact_points) == 12
     assert directory.countries() == (
-        "CH", "CL", "DE", "FI", "FR", "GR", "IT", "LT", "LU", "SK",
+        "AR", "AU", "CY", "CZ", "DK", "EE", "HR", "IE", "NL", "PT", "SI",
     )
-    assert [cp.role for cp in directory.for_country("CH")] == ["primary", "secondary"]
-    fr = directory.owner_of("sdlc-247@interieur.fr.example")
-    assert fr is not None
-    assert fr.office_phone == "+33149000011"
-    assert fr.retention_map["traffic"] == "12 months"
+    assert [cp.role for cp in directory.for_country("PT")] == ["primary", "secondary"]
+    dk = directory.owner_of("nc3-247@politi.dk.example")
+    assert dk is not None
+    assert dk.office_phone == "+4533000101"
+    assert dk.retention_map["traffic"] == "12 months"
 
 
 def test_good_files_agree() -> None:
@@ -395,27 +395,27 @@ def test_diff_per_country() -> None:
     """Importing shows contact points added and removed and each field changed, per country."""
     old = load_toml(SAMPLE.read_bytes())
     assert diff(old, old) == ()
-    fr, de = old.for_country("FR")[0], old.for_country("DE")[0]
-    ch_secondary = old.for_country("CH")[1]
-    be = replace(fr, country="BE", authority="FCCU", emails=("fccu@police.be.example",))
-    kept = [cp for cp in old.contact_points if cp.country not in ("IT", "FR", "CH", "DE")]
+    dk, nl = old.for_country("DK")[0], old.for_country("NL")[0]
+    pt_secondary = old.for_country("PT")[1]
+    be = replace(dk, country="BE", authority="FCCU", emails=("fccu@police.be.example",))
+    kept = [cp for cp in old.contact_points if cp.country not in ("HR", "DK", "PT", "NL")]
     new = Directory((
         *kept,
-        replace(fr, office_phone="+33149000012", languages=("fr",)),
-        old.for_country("CH")[0],
-        replace(ch_secondary, office_hours="24/7"),
-        replace(de, retention=(("subscriber", "contract duration"),)),
+        replace(dk, office_phone="+4533000102", languages=("da",)),
+        old.for_country("PT")[0],
+        replace(pt_secondary, office_hours="24/7"),
+        replace(nl, retention=(("subscriber", "contract duration"),)),
         be,
     ))
     assert [c.describe() for c in diff(old, new)] == [
         "BE primary: added (FCCU, fccu@police.be.example)",
-        "CH secondary: office_hours 'Mon-Fri 08:00-18:00' -> '24/7'",
-        "DE primary: retention 'subscriber: contract duration; traffic: no general retention'"
+        "DK primary: office_phone '+4533000101' -> '+4533000102'",
+        "DK primary: languages 'da;en' -> 'da'",
+        "HR primary: removed (Ministarstvo unutarnjih poslova - Služba kibernetičke sigurnosti"
+        " - 24/7 kontaktna točka, kibernetika-247@mup.hr.example)",
+        "NL primary: retention 'subscriber: contract duration; traffic: no general retention'"
         " -> 'subscriber: contract duration'",
-        "FR primary: office_phone '+33149000011' -> '+33149000012'",
-        "FR primary: languages 'fr;en' -> 'fr'",
-        "IT primary: removed (Arma dei Carabinieri - ROS - Reparto indagini telematiche,"
-        " ros-cyber-247@carabinieri.it.example)",
+        "PT secondary: office_hours 'Mon-Fri 09:00-17:30' -> '24/7'",
     ]
 
 

@@ -12,10 +12,10 @@ from models import ContactPointRow, Event
 from parsers.directory import load_csv, load_toml
 from tests.conftest import run_cli
 
-SAMPLE = Path(__file__).resolve().parents[2] / "shared" / "samples" / "directory.toml"
+SAMPLE = Path(__file__).resolve().parent / "data" / "corpus" / "directory.toml"
 DATA = Path(__file__).resolve().parent / "data" / "directory"
 
-# Saturday 28 November 2026: 10:00 in Paris; Tuesday 1 December: 10:00 and 22:00 in Paris.
+# Saturday 28 November 2026: 10:00 in Copenhagen; Tuesday 1 December: 10:00 and 22:00 there.
 SATURDAY = "2026-11-28T09:00:00Z"
 TUESDAY_MORNING = "2026-12-01T10:00:00+01:00"
 TUESDAY_NIGHT = "2026-12-01T22:00:00+01:00"
@@ -51,7 +51,7 @@ def test_validate_reports_each_problem_without_a_database(tmp_path: Path) -> Non
     assert "3 problems" in bad.stderr
     good = run_cli("--config", str(cfg), "directory", "validate", str(SAMPLE))
     assert good.returncode == 0, good.stderr
-    assert "11 contact points in 10 countries" in good.stdout
+    assert "12 contact points in 11 countries" in good.stdout
     assert not db.exists()
 
 
@@ -62,24 +62,24 @@ def test_import_shows_differences_and_records_who(tmp_path: Path, db_url: str,
     first = run_cli("--config", str(cfg), "directory", "import", str(SAMPLE), "--by", "alice")
     assert first.returncode == 0, first.stderr
     assert "note: the daemon imports" in first.stderr
-    assert first.stdout.count("\nadded ") + first.stdout.startswith("added ") == 11
-    assert "imported by alice: 11 added, 0 removed, 0 changed, 0 unchanged" in first.stdout
+    assert first.stdout.count("\nadded ") + first.stdout.startswith("added ") == 12
+    assert "imported by alice: 12 added, 0 removed, 0 changed, 0 unchanged" in first.stdout
 
     text = SAMPLE.read_text(encoding="utf-8")
-    text = text.replace('office_phone = "+33 1 49 00 00 11"', 'office_phone = "+33 1 49 00 00 99"')
-    start = text.index("[[contact_points]]\ncountry = \"GR\"")
+    text = text.replace('office_phone = "+45 3300 0101"', 'office_phone = "+45 3300 0199"')
+    start = text.index("[[contact_points]]\ncountry = \"CY\"")
     end = text.index("[[contact_points]]", start + 1)
     edited = tmp_path / "directory.toml"
     edited.write_text(text[:start] + text[end:], encoding="utf-8")
     second = run_cli("--config", str(cfg), "directory", "import", str(edited), "--by", "bob")
     assert second.returncode == 0, second.stderr
     assert second.stdout.splitlines() == [
-        "changed FR primary sdlc-247@interieur.fr.example"
-        " (Sous-direction de la lutte contre la cybercriminalité (SDLC) - permanence 24/7)",
-        "    office_phone: +33149000011 -> +33149000099",
-        "removed GR primary ccd-247@hellenicpolice.gr.example"
-        " (Hellenic Police - Cyber Crime Division)",
-        "imported by bob: 0 added, 1 removed, 1 changed, 9 unchanged",
+        "removed CY primary occ-247@police.cy.example"
+        " (Cyprus Police - Office for Combating Cybercrime)",
+        "changed DK primary nc3-247@politi.dk.example"
+        " (Rigspolitiet - National Cyber Crime Center (NC3) - 24/7 kontaktpunkt)",
+        "    office_phone: +4533000101 -> +4533000199",
+        "imported by bob: 0 added, 1 removed, 1 changed, 10 unchanged",
     ]
     with sessions() as s:
         imports = s.scalars(select(Event).where(Event.kind == "directory_imported")
@@ -90,9 +90,9 @@ def test_import_shows_differences_and_records_who(tmp_path: Path, db_url: str,
     assert [e.actor for e in imports] == ["alice", "bob"]
     assert imports[1].data["source"] == str(edited)
     assert sorted(e.data["change"] for e in changes) == ["changed", "removed"]
-    assert directory.primary("GR") is None
-    fr = directory.primary("FR")
-    assert fr is not None and fr.office_phone == "+33149000099"
+    assert directory.primary("CY") is None
+    dk = directory.primary("DK")
+    assert dk is not None and dk.office_phone == "+4533000199"
 
 
 def test_refused_import_and_dry_run_change_nothing(tmp_path: Path, db_url: str,
@@ -133,26 +133,26 @@ def test_list_show_and_export(tmp_path: Path, db_url: str,
     lines = listed.stdout.splitlines()
     assert lines[0].split() == ["COUNTRY", "ROLE", "AUTHORITY", "EMAILS", "LOCAL", "TIME",
                                 "OFFICE", "HOURS", "NOW", "NOTE"]
-    assert len(lines) == 12
-    de = next(line for line in lines if line.startswith("DE "))
-    fr = next(line for line in lines if line.startswith("FR "))
-    cl = next(line for line in lines if line.startswith("CL "))
-    assert "Sat 10:00 CET" in de and de.rstrip().endswith("open")
-    assert "Sat 10:00 CET" in fr and fr.rstrip().endswith("closed")
-    assert "Sat 06:00" in cl
+    assert len(lines) == 13
+    nl = next(line for line in lines if line.startswith("NL "))
+    dk = next(line for line in lines if line.startswith("DK "))
+    au = next(line for line in lines if line.startswith("AU "))
+    assert "Sat 10:00 CET" in nl and nl.rstrip().endswith("open")
+    assert "Sat 10:00 CET" in dk and dk.rstrip().endswith("closed")
+    assert "Sat 20:00" in au
 
-    morning = run_cli("--config", str(cfg), "directory", "show", "fr", "--at", TUESDAY_MORNING)
+    morning = run_cli("--config", str(cfg), "directory", "show", "dk", "--at", TUESDAY_MORNING)
     assert morning.returncode == 0, morning.stderr
-    assert "FR primary: Sous-direction" in morning.stdout
+    assert "DK primary: Rigspolitiet" in morning.stdout
     assert "traffic: 12 months (12 months)" in morning.stdout
-    assert "subscriber: 5 years after end of contract (not a duration)" in morning.stdout
+    assert "subscriber: as long as the contract runs (not a duration)" in morning.stdout
     assert "preservation days: 90 (the desk's default)" in morning.stdout
     assert "local time:        Tue 2026-12-01 10:00 CET (UTC+01:00)" in morning.stdout
     assert morning.stdout.splitlines()[-1].startswith(
-        "call now: +33 1 49 00 00 11 (office number of the primary contact point")
-    night = run_cli("--config", str(cfg), "directory", "show", "FR", "--at", TUESDAY_NIGHT)
+        "call now: +45 33 00 01 01 (office number of the primary contact point")
+    night = run_cli("--config", str(cfg), "directory", "show", "DK", "--at", TUESDAY_NIGHT)
     assert night.stdout.splitlines()[-1].startswith(
-        "call now: +33 6 00 00 00 11 (after-hours number")
+        "call now: +45 20 00 01 01 (after-hours number")
     unknown = run_cli("--config", str(cfg), "directory", "show", "GB")
     assert unknown.returncode == 1 and "no contact point for GB" in unknown.stderr
 
@@ -161,7 +161,7 @@ def test_list_show_and_export(tmp_path: Path, db_url: str,
     later = run_cli("--config", str(cfg), "directory", "list", "--to-confirm",
                     "--at", "2099-01-01T00:00Z")
     rows = later.stdout.splitlines()[1:]
-    assert len(rows) == 11 and all(r.rstrip().endswith("to confirm") for r in rows)
+    assert len(rows) == 12 and all(r.rstrip().endswith("to confirm") for r in rows)
     bad = run_cli("--config", str(cfg), "directory", "list", "--at", "2099-01-01T00:00")
     assert bad.returncode == 2 and "has no UTC offset" in bad.stderr
 

@@ -17,7 +17,7 @@ from daemon.store.db import transaction
 from models import ContactEmail, ContactPointRow, Event
 from parsers.directory import ContactPoint, Directory, load_toml
 
-SAMPLE = Path(__file__).resolve().parents[2] / "shared" / "samples" / "directory.toml"
+SAMPLE = Path(__file__).resolve().parent / "data" / "corpus" / "directory.toml"
 DATA = Path(__file__).resolve().parent / "data" / "directory"
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
@@ -60,15 +60,15 @@ def import_(sessions: sessionmaker[Session], directory: Directory, at: datetime,
 
 
 def test_sample_imports_into_empty_database(sessions: sessionmaker[Session]) -> None:
-    """The shared sample imports whole: every contact point added and read back equal."""
+    """The test directory imports whole: every contact point added and read back equal."""
     result = import_(sessions, sample(), T0)
-    assert result.counts() == {"contact_points": 11, "added": 11, "removed": 0, "changed": 0,
+    assert result.counts() == {"contact_points": 12, "added": 12, "removed": 0, "changed": 0,
                                "unchanged": 0}
     with sessions() as s:
         loaded = directory_store.load_directory(s)
-        assert s.scalar(select(func.count()).select_from(ContactEmail)) == 12
+        assert s.scalar(select(func.count()).select_from(ContactEmail)) == 13
     assert by_key(loaded) == by_key(sample())
-    assert loaded.owner_of("SNT.Astreinte@police.lu.example") == point(sample(), "LU")
+    assert loaded.owner_of("GNCCB.Duty@garda.ie.example") == point(sample(), "IE")
 
 
 def test_same_file_again_changes_nothing(sessions: sessionmaker[Session]) -> None:
@@ -76,35 +76,35 @@ def test_same_file_again_changes_nothing(sessions: sessionmaker[Session]) -> Non
     import_(sessions, sample(), T0)
     before = {k: (r.id, r.created_at, r.changed_at) for k, r in rows(sessions).items()}
     result = import_(sessions, sample(), T0 + timedelta(days=3))
-    assert result.empty and result.unchanged == 11
+    assert result.empty and result.unchanged == 12
     assert {k: (r.id, r.created_at, r.changed_at) for k, r in rows(sessions).items()} == before
     assert len(events(sessions, "directory_imported")) == 2
-    assert len(events(sessions, "directory_changed")) == 11
+    assert len(events(sessions, "directory_changed")) == 12
 
 
 def test_changed_fields_are_reported_and_dated(sessions: sessionmaker[Session]) -> None:
     """A changed phone and language list show as field changes; only that row's changed_at moves."""
     import_(sessions, sample(), T0)
     before = rows(sessions)
-    new = edited(sample(), "FR", "primary", office_phone="+33149000099",
-                 languages=("fr",))
+    new = edited(sample(), "DK", "primary", office_phone="+4533000199",
+                 languages=("da",))
     later = T0 + timedelta(days=10)
     result = import_(sessions, new, later, actor="bob")
-    assert [(c.kind, c.country, c.role) for c in result.changes] == [("changed", "FR", "primary")]
+    assert [(c.kind, c.country, c.role) for c in result.changes] == [("changed", "DK", "primary")]
     assert [(f.field, f.old, f.new) for f in result.changes[0].fields] == [
-        ("office_phone", "+33149000011", "+33149000099"),
-        ("languages", "fr, en", "fr"),
+        ("office_phone", "+4533000101", "+4533000199"),
+        ("languages", "da, en", "da"),
     ]
     after = rows(sessions)
-    fr = after[("FR", "primary")]
-    assert fr.id == before[("FR", "primary")].id
-    assert (fr.created_at, fr.changed_at) == (T0, later)
-    assert fr.office_phone == "+33149000099" and fr.languages == ["fr"]
-    assert after[("DE", "primary")].changed_at == T0
+    dk = after[("DK", "primary")]
+    assert dk.id == before[("DK", "primary")].id
+    assert (dk.created_at, dk.changed_at) == (T0, later)
+    assert dk.office_phone == "+4533000199" and dk.languages == ["da"]
+    assert after[("NL", "primary")].changed_at == T0
 
     changed = events(sessions, "directory_changed")[-1]
     assert changed.actor == "bob" and changed.at == later
-    assert changed.data["change"] == "changed" and changed.data["country"] == "FR"
+    assert changed.data["change"] == "changed" and changed.data["country"] == "DK"
     assert [f["field"] for f in changed.data["fields"]] == ["office_phone", "languages"]
     summary = events(sessions, "directory_imported")[-1]
     assert summary.actor == "bob"
@@ -119,42 +119,42 @@ def test_added_and_removed_contact_points(sessions: sessionmaker[Session]) -> No
         emails=("c4-247@bmi.gv.at.example",), timezone="Europe/Vienna",
         office_hours="24/7", office_phone="+4312480000", languages=("de", "en"),
     )
-    new = Directory((*[cp for cp in sample().contact_points if cp.country != "GR"], austria))
+    new = Directory((*[cp for cp in sample().contact_points if cp.country != "CY"], austria))
     result = import_(sessions, new, T0 + timedelta(days=1))
-    assert [(c.kind, c.country) for c in result.changes] == [("added", "AT"), ("removed", "GR")]
+    assert [(c.kind, c.country) for c in result.changes] == [("added", "AT"), ("removed", "CY")]
     assert ("timezone", "", "Europe/Vienna") in [(f.field, f.old, f.new)
                                                 for f in result.added[0].fields]
     assert set(rows(sessions)) == set(by_key(new))
     kinds = [(e.data["change"], e.data["country"]) for e in events(sessions, "directory_changed")]
-    assert kinds[-2:] == [("added", "AT"), ("removed", "GR")]
+    assert kinds[-2:] == [("added", "AT"), ("removed", "CY")]
 
 
 def test_contact_point_kept_by_a_shared_address(sessions: sessionmaker[Session]) -> None:
     """A new first address or role still finds the same row through an address in common."""
     import_(sessions, sample(), T0)
-    lu_id = rows(sessions)[("LU", "primary")].id
-    new = edited(sample(), "LU", "primary",
-                 emails=("snt.astreinte@police.lu.example", "nt-247@police.lu.example"))
+    ie_id = rows(sessions)[("IE", "primary")].id
+    new = edited(sample(), "IE", "primary",
+                 emails=("gnccb.duty@garda.ie.example", "ncb-247@garda.ie.example"))
     result = import_(sessions, new, T0 + timedelta(days=1))
     assert [(c.kind, c.address) for c in result.changes] == [
-        ("changed", "snt.astreinte@police.lu.example")]
+        ("changed", "gnccb.duty@garda.ie.example")]
     assert result.changes[0].fields[0].field == "emails"
-    lu = rows(sessions)[("LU", "primary")]
-    assert lu.id == lu_id
+    ie = rows(sessions)[("IE", "primary")]
+    assert ie.id == ie_id
     with sessions() as s:
-        assert directory_store.load_directory(s).owner_of("nt-247@police.lu.example") is not None
-        assert directory_store.load_directory(s).owner_of("snt-247@police.lu.example") is None
+        assert directory_store.load_directory(s).owner_of("ncb-247@garda.ie.example") is not None
+        assert directory_store.load_directory(s).owner_of("gnccb-247@garda.ie.example") is None
 
 
 def test_address_moves_to_another_contact_point(sessions: sessionmaker[Session]) -> None:
     """An address taken from one contact point and given to a new one imports in one go."""
     import_(sessions, sample(), T0)
-    moved = "snt.astreinte@police.lu.example"
+    moved = "gnccb.duty@garda.ie.example"
     secondary = ContactPoint(
-        country="LU", authority="Astreinte (fictional)", role="secondary", emails=(moved,),
-        timezone="Europe/Luxembourg", office_hours="24/7", office_phone="+35249970002",
+        country="IE", authority="Duty desk (fictional)", role="secondary", emails=(moved,),
+        timezone="Europe/Dublin", office_hours="24/7", office_phone="+35316660002",
     )
-    base = edited(sample(), "LU", "primary", emails=("snt-247@police.lu.example",))
+    base = edited(sample(), "IE", "primary", emails=("gnccb-247@garda.ie.example",))
     new = Directory((*base.contact_points, secondary))
     result = import_(sessions, new, T0 + timedelta(days=1))
     assert sorted((c.kind, c.role) for c in result.changes) == [
@@ -169,45 +169,45 @@ def test_failed_import_leaves_database_unchanged(sessions: sessionmaker[Session]
     import_(sessions, sample(), T0)
     before = rows(sessions)
     # Bypasses file validation on purpose: two contact points holding the same address.
-    clash = replace(point(sample(), "DE"), country="AT", emails=("sdlc-247@interieur.fr.example",))
-    broken = Directory((*edited(sample(), "DE", "primary", office_phone="+496110000000")
+    clash = replace(point(sample(), "NL"), country="AT", emails=("nc3-247@politi.dk.example",))
+    broken = Directory((*edited(sample(), "NL", "primary", office_phone="+31880000199")
                         .contact_points, clash))
     with pytest.raises(IntegrityError):
         import_(sessions, broken, T0 + timedelta(days=1))
     after = rows(sessions)
     assert set(after) == set(before)
-    assert after[("DE", "primary")].office_phone == before[("DE", "primary")].office_phone
+    assert after[("NL", "primary")].office_phone == before[("NL", "primary")].office_phone
     assert len(events(sessions, "directory_imported")) == 1
 
 
 def test_diff_of_plain_directories() -> None:
     """diff pairs contact points by country, role and first address, and lists field changes."""
     old = sample()
-    new = edited(old, "CH", "secondary", office_hours="Mon-Fri 08:00-17:00",
-                 retention=(("subscriber", "6 months"),))
+    new = edited(old, "PT", "secondary", office_hours="Mon-Fri 09:00-17:00",
+                 retention=(("subscriber", "12 months"),))
     result = directory_store.diff(old, new)
     assert [(c.kind, c.country, c.role) for c in result.changes] == [
-        ("changed", "CH", "secondary")]
+        ("changed", "PT", "secondary")]
     assert result.lines() == [
-        "changed CH secondary bci-247@police.ge.ch.example"
-        " (Police cantonale de Genève - Brigade de criminalité informatique)",
-        "    office_hours: Mon-Fri 08:00-18:00 -> Mon-Fri 08:00-17:00",
-        "    retention: subscriber: 6 months; traffic: 6 months -> subscriber: 6 months",
+        "changed PT secondary sic-norte@pj.pt.example (Polícia Judiciária - Diretoria do Norte"
+        " - Secção de Investigação da Criminalidade Informática)",
+        "    office_hours: Mon-Fri 09:00-17:30 -> Mon-Fri 09:00-17:00",
+        "    retention: subscriber: 12 months; traffic: 12 months -> subscriber: 12 months",
     ]
-    assert directory_store.diff(Directory(), old).counts()["added"] == 11
-    assert directory_store.diff(old, Directory()).counts()["removed"] == 11
+    assert directory_store.diff(Directory(), old).counts()["added"] == 12
+    assert directory_store.diff(old, Directory()).counts()["removed"] == 12
 
 
 def test_to_confirm_lists_points_unchanged_for_a_year(sessions: sessionmaker[Session]) -> None:
     """Contact points whose details last changed over a year ago are to confirm; others not."""
     import_(sessions, sample(), T0)
-    import_(sessions, edited(sample(), "IT", "primary", languages=("it",)),
+    import_(sessions, edited(sample(), "HR", "primary", languages=("hr",)),
             T0 + timedelta(days=200))
     with sessions() as s:
         assert directory_store.to_confirm(s, T0 + timedelta(days=365)) == []
         late = directory_store.to_confirm(s, T0 + timedelta(days=366))
-    assert len(late) == 10
-    assert "IT" not in {p.contact_point.country for p in late}
+    assert len(late) == 11
+    assert "HR" not in {p.contact_point.country for p in late}
     assert all(p.changed_at == T0 for p in late)
 
 
@@ -218,9 +218,9 @@ def test_reload_from_file_imports_and_logs(sessions: sessionmaker[Session],
     path.write_bytes(SAMPLE.read_bytes())
     with capture_logs() as logs:
         result = directory_store.reload_from_file(sessions, path, "watchkeeper", T0)
-    assert result is not None and result.counts()["added"] == 11
+    assert result is not None and result.counts()["added"] == 12
     reloaded = [e for e in logs if e["event"] == "directory_reloaded"]
-    assert reloaded and reloaded[0]["added"] == 11 and reloaded[0]["contact_points"] == 11
+    assert reloaded and reloaded[0]["added"] == 12 and reloaded[0]["contact_points"] == 12
     assert events(sessions, "directory_imported")[0].actor == "watchkeeper"
 
     with capture_logs() as logs:

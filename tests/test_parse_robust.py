@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from parsers.message import parse_message
 from parsers.result import ParsedMessage
 
-SAMPLES = Path(__file__).resolve().parents[1].parent / "shared" / "samples" / "corpus"
+SAMPLES = Path(__file__).resolve().parent / "data" / "corpus" / "mail"
 OWN = Path(__file__).resolve().parent / "data" / "parse"
 BOUNCES = Path(__file__).resolve().parent / "data" / "bounces"
 SEEDS = [p.read_bytes() for p in sorted(SAMPLES.glob("*.eml")) + sorted(OWN.glob("*.eml"))
@@ -95,7 +95,7 @@ def test_hostile_attachments_are_bounded() -> None:
 
 def test_two_megabyte_message_parses_under_a_second() -> None:
     """A 2 MB request with a bulk log attached in the body parses in under a second."""
-    head = (SAMPLES / "001-lu-preservation-en-template.eml").read_bytes()
+    head = (SAMPLES / "001-ie-preservation-en-template.eml").read_bytes()
     lines = [f"2026-11-0{i % 9 + 1} 0{i % 10}:{i % 60:02d}:00 GET /?id={i} from "
              f"198.51.100.{i % 250} user{i}@mail.example".encode() for i in range(30000)]
     raw = (head + b"\r\nLog extract:\r\n" + b"\r\n".join(lines))[:2 * 1024 * 1024]

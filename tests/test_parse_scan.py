@@ -12,7 +12,7 @@ from parsers import identifiers, language, requests, scan
 from parsers.mime import parse_bytes
 from parsers.timeparse import _DATE_PATTERNS, _ISO_DT, _TIME_RE
 
-SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "samples" / "corpus"
+SAMPLES = Path(__file__).resolve().parent / "data" / "corpus" / "mail"
 DATA = Path(__file__).resolve().parent / "data" / "parse"
 
 # Words, numbers and identifiers shuffled into long texts: marks far from and near matches.

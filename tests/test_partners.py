@@ -24,7 +24,7 @@ from parsers.partners import (
 )
 
 DATA = Path(__file__).resolve().parent / "data" / "directory"
-SAMPLE = Path(__file__).resolve().parents[2] / "shared" / "samples" / "directory.toml"
+SAMPLE = Path(__file__).resolve().parent / "data" / "corpus" / "directory.toml"
 DESK = ZoneInfo("Europe/Budapest")
 
 LA_OFFICE, LA_AFTER = "+12135550100", "+12135550199"
@@ -132,31 +132,32 @@ def test_missing_number_falls_back_to_the_other(
     assert (choice.in_office_hours, choice.fallback) == (inside, fallback)
 
 
-# Chile leaves DST on 2026-04-05 (UTC-3 to UTC-4) and returns to it on 2026-09-06.
+# Sydney leaves DST on 2026-04-05 (UTC+11 to UTC+10) and returns to it on 2026-10-04.
 @pytest.mark.parametrize(
     ("at", "reason"),
     [
-        ("2026-03-30 11:45", OFFICE_NUMBER),  # Santiago 08:45 -03
-        ("2026-04-06 11:45", AFTER_HOURS_NUMBER),  # Santiago 07:45 -04
-        ("2026-04-06 12:30", OFFICE_NUMBER),  # Santiago 08:30 -04
-        ("2026-08-31 11:45", AFTER_HOURS_NUMBER),  # Santiago 07:45 -04
-        ("2026-09-07 11:45", OFFICE_NUMBER),  # Santiago 08:45 -03
-        ("2026-09-07 20:30", AFTER_HOURS_NUMBER),  # Santiago 17:30 -03
+        ("2026-03-30 21:45", OFFICE_NUMBER),  # Sydney Tue 08:45 +11
+        ("2026-04-06 21:45", AFTER_HOURS_NUMBER),  # Sydney Tue 07:45 +10
+        ("2026-04-06 22:30", OFFICE_NUMBER),  # Sydney Tue 08:30 +10
+        ("2026-09-28 21:45", AFTER_HOURS_NUMBER),  # Sydney Tue 07:45 +10
+        ("2026-10-05 21:45", OFFICE_NUMBER),  # Sydney Tue 08:45 +11
+        ("2026-10-06 06:30", AFTER_HOURS_NUMBER),  # Sydney Tue 17:30 +11
     ],
 )
 def test_sample_partner_across_southern_dst(sample: Directory, at: str, reason: str) -> None:
-    """The sample's Chilean contact point is called by its office hours across its DST changes."""
-    choice = number_to_call(sample, "CL", utc(at))
+    """The test directory's Australian contact point is called by its office hours across
+    its DST changes."""
+    choice = number_to_call(sample, "AU", utc(at))
     assert choice is not None
     assert choice.reason == reason
-    expected = "+56200000001" if reason == OFFICE_NUMBER else "+56900000001"
+    expected = "+61200000301" if reason == OFFICE_NUMBER else "+61400000301"
     assert choice.phone == expected
 
 
 def test_always_staffed_partner(sample: Directory) -> None:
     """A 24/7 contact point is called on its office number at any hour."""
     for hour in range(0, 24, 5):
-        choice = number_to_call(sample, "DE", utc(f"2026-11-01 {hour:02d}:00"))
+        choice = number_to_call(sample, "NL", utc(f"2026-11-01 {hour:02d}:00"))
         assert choice is not None
         assert (choice.reason, choice.office_hours) == (OFFICE_NUMBER, "24/7")
 
@@ -239,13 +240,15 @@ def test_retention(
 
 
 def test_sample_retention(sample: Directory) -> None:
-    """The sample's periods parse where they are plain durations and stay text otherwise."""
-    assert retention(sample, "FR", "traffic") == Retention("12 months", months=12)
-    assert retention(sample, "DE", "traffic") == Retention("no general retention", none=True)
-    assert retention(sample, "CH", "traffic") == Retention("6 months (BÜPF)", months=6, note="BÜPF")
-    fi = retention(sample, "FI", "traffic")
-    assert fi is not None and not fi.parsed
-    assert fi.text == "9 months (IP), 12 months (telephony)"
+    """The test directory's periods parse where they are plain durations and stay text
+    otherwise."""
+    assert retention(sample, "DK", "traffic") == Retention("12 months", months=12)
+    assert retention(sample, "NL", "traffic") == Retention("no general retention", none=True)
+    assert retention(sample, "PT", "traffic") == Retention(
+        "12 months (Lei 32/2008)", months=12, note="Lei 32/2008")
+    cz = retention(sample, "CZ", "traffic")
+    assert cz is not None and not cz.parsed
+    assert cz.text == "6 months (internet), 12 months (telephony)"
 
 
 @pytest.mark.parametrize(

@@ -21,7 +21,7 @@ from daemon.store.db import transaction
 from models import Event, Message, OutboxMail, PingRound, PingTarget
 from parsers.directory import load_toml
 
-SAMPLE = Path(__file__).resolve().parents[2] / "shared" / "samples" / "directory.toml"
+SAMPLE = Path(__file__).resolve().parent / "data" / "corpus" / "directory.toml"
 OFFICIAL = "poc247@ncc.gov.example"
 SUPERVISOR = "head-of-unit@ncc.gov.example"
 # Wednesday 1 July 2026, 08:00 in Brussels.
@@ -85,22 +85,22 @@ def test_round_pings_every_contact_point_once(db_url: str,
     token = start(sessions, settings)
     assert TOKEN.fullmatch(token)
     mails = outbox(sessions, "ping")
-    assert len(mails) == 11
+    assert len(mails) == 12
     assert all(m.subject.startswith(token) and m.auto for m in mails)
-    lu = next(m for m in mails if m.first_recipient == "snt-247@police.lu.example")
-    assert lu.recipients == ["snt-247@police.lu.example", "snt.astreinte@police.lu.example"]
-    parsed = email.message_from_bytes(lu.raw, policy=email.policy.default)
+    ie = next(m for m in mails if m.first_recipient == "gnccb-247@garda.ie.example")
+    assert ie.recipients == ["gnccb-247@garda.ie.example", "gnccb.duty@garda.ie.example"]
+    parsed = email.message_from_bytes(ie.raw, policy=email.policy.default)
     assert parsed["Auto-Submitted"] == "auto-generated"
     body = parsed.get_content()
     assert f"keeping {token} in the subject" in body
-    assert "+352 4997 0001" in body or "+35249970001" in body
+    assert "+353 1 666 0001" in body or "+35316660001" in body
     with sessions() as s:
         targets = s.scalars(select(PingTarget)).all()
         started = s.scalars(select(Event).where(Event.kind == "ping_round_started")).one()
         ping_round = s.scalars(select(PingRound)).one()
-    assert len(targets) == 11 and all(t.contact_point_id is not None for t in targets)
-    assert {t.address for t in targets} >= {"snt-247@police.lu.example"}
-    assert started.actor == "alice" and started.data["targets"] == 11
+    assert len(targets) == 12 and all(t.contact_point_id is not None for t in targets)
+    assert {t.address for t in targets} >= {"gnccb-247@garda.ie.example"}
+    assert started.actor == "alice" and started.data["targets"] == 12
     assert ping_round.deadline_at == T0 + timedelta(hours=72)
 
 
@@ -125,7 +125,7 @@ def test_start_refused_when_empty_or_open(db_url: str, sessions: sessionmaker[Se
     token = start(sessions, settings)
     with pytest.raises(ping.PingError, match=f"round {token} is still open"):
         start(sessions, settings, T0 + timedelta(hours=1))
-    assert len(outbox(sessions, "ping")) == 11
+    assert len(outbox(sessions, "ping")) == 12
 
 
 def test_replies_are_matched_by_token_and_contact_point(db_url: str,
@@ -135,16 +135,16 @@ def test_replies_are_matched_by_token_and_contact_point(db_url: str,
     seed(sessions)
     token = start(sessions, make_settings(db_url))
     with transaction(sessions) as s:
-        fr = s.scalars(select(OutboxMail).where(
-            OutboxMail.first_recipient == "sdlc-247@interieur.fr.example")).one()
-        fr.status, fr.sent_at = "sent", T0 + timedelta(minutes=5)
+        dk = s.scalars(select(OutboxMail).where(
+            OutboxMail.first_recipient == "nc3-247@politi.dk.example")).one()
+        dk.status, dk.sent_at = "sent", T0 + timedelta(minutes=5)
     with capture_logs() as logs:
-        assert reply(sessions, "SDLC-247@interieur.fr.example", token.lower(),
+        assert reply(sessions, "NC3-247@Politi.DK.example", token.lower(),
                      T0 + timedelta(hours=2))
-        assert reply(sessions, "snt.astreinte@police.lu.example", token, T0 + timedelta(hours=3))
-        assert reply(sessions, "sdlc-247@interieur.fr.example", token, T0 + timedelta(hours=9))
+        assert reply(sessions, "gnccb.duty@garda.ie.example", token, T0 + timedelta(hours=3))
+        assert reply(sessions, "nc3-247@politi.dk.example", token, T0 + timedelta(hours=9))
         assert not reply(sessions, "someone@elsewhere.example", token, T0 + timedelta(hours=3))
-        assert not reply(sessions, "kyber-247@minv.sk.example", "PING-2026-H2-0000",
+        assert not reply(sessions, "skk-247@policija.si.example", "PING-2026-H2-0000",
                          T0 + timedelta(hours=3))
     events = [e["event"] for e in logs]
     assert events.count("ping_replied") == 2 and events.count("ping_reply_unmatched") == 2
@@ -152,15 +152,15 @@ def test_replies_are_matched_by_token_and_contact_point(db_url: str,
 
     result = status(sessions)
     by_country = {t.country: t for t in result.targets}
-    assert by_country["FR"].response == timedelta(hours=1, minutes=55)
-    assert by_country["FR"].delivery == "sent"
-    assert by_country["LU"].response == timedelta(hours=3)
-    assert by_country["LU"].address == "snt-247@police.lu.example"
-    assert by_country["DE"].state == ping_results.WAITING and by_country["DE"].response is None
+    assert by_country["DK"].response == timedelta(hours=1, minutes=55)
+    assert by_country["DK"].delivery == "sent"
+    assert by_country["IE"].response == timedelta(hours=3)
+    assert by_country["IE"].address == "gnccb-247@garda.ie.example"
+    assert by_country["NL"].state == ping_results.WAITING and by_country["NL"].response is None
     assert result.replied == 2
     with sessions() as s:
         replied = s.scalars(select(Event).where(Event.kind == "ping_replied")).all()
-        target = s.scalars(select(PingTarget).where(PingTarget.country == "FR")).one()
+        target = s.scalars(select(PingTarget).where(PingTarget.country == "DK")).one()
     assert sorted(e.data["response_seconds"] for e in replied) == [6900, 10800]
     assert all(e.message_id is not None for e in replied)
     assert target.reply_message_id is not None and target.replied_at == T0 + timedelta(hours=2)
@@ -173,40 +173,40 @@ def test_reminder_once_after_deadline_then_results(db_url: str,
     seed(sessions)
     settings = make_settings(db_url)
     token = start(sessions, settings)
-    answered = ["sdlc-247@interieur.fr.example", "24-7-cyber@bka.de.example",
-                "cyber-247@fedpol.ch.example", "ccc-247@poliisi.fi.example",
-                "bricib-247@pdi.cl.example"]
+    answered = ["nc3-247@politi.dk.example", "meldpunt-247@politie.nl.example",
+                "ciber-247@pj.pt.example", "ncoz-247@policie.cz.example",
+                "cyber-247@afp.gov.au.example"]
     for n, address in enumerate(answered, start=1):
         assert reply(sessions, address, token, T0 + timedelta(hours=n))
 
     assert tick(sessions, settings, T0 + timedelta(hours=71, minutes=59)) == 0
-    assert tick(sessions, settings, T0 + timedelta(hours=72)) == 6
+    assert tick(sessions, settings, T0 + timedelta(hours=72)) == 7
     assert tick(sessions, settings, T0 + timedelta(hours=80)) == 0
     reminders = outbox(sessions, "ping_reminder")
-    assert len(reminders) == 6
+    assert len(reminders) == 7
     assert {m.first_recipient for m in reminders}.isdisjoint(answered)
     firsts = {m.first_recipient: m.message_id for m in outbox(sessions, "ping")}
     assert all(m.in_reply_to == firsts[m.first_recipient] for m in reminders)
     assert all(token in m.subject for m in reminders)
     mid = status(sessions)
-    assert mid.reminded == 6 and mid.no_answer == 6 and mid.reported_at is None
+    assert mid.reminded == 7 and mid.no_answer == 7 and mid.reported_at is None
 
-    assert reply(sessions, "ros-cyber-247@carabinieri.it.example", token,
+    assert reply(sessions, "kibernetika-247@mup.hr.example", token,
                  T0 + timedelta(hours=100))
     assert tick(sessions, settings, T0 + timedelta(hours=143)) == 0
     assert tick(sessions, settings, T0 + timedelta(hours=144)) == 1
     assert tick(sessions, settings, T0 + timedelta(hours=200)) == 0
     results = outbox(sessions, "ping_results")
     assert len(results) == 1 and results[0].recipients == [SUPERVISOR]
-    assert results[0].subject == f"Ping test {token}: 6 of 11 contact points answered"
+    assert results[0].subject == f"Ping test {token}: 6 of 12 contact points answered"
     body = email.message_from_bytes(results[0].raw, policy=email.policy.default).get_content()
-    assert "No answer:              CH secondary, GR, LT, LU, SK" in body
+    assert "No answer:              AR, CY, EE, IE, PT secondary, SI" in body
     final = status(sessions)
     assert final.reported_at == T0 + timedelta(hours=144)
-    it = next(t for t in final.targets if t.country == "IT")
-    assert it.state == ping_results.REPLIED and it.reminder_sent_at is not None
+    hr = next(t for t in final.targets if t.country == "HR")
+    assert hr.state == ping_results.REPLIED and hr.reminder_sent_at is not None
     assert {t.country for t in final.targets if t.state == ping_results.NO_ANSWER} == {
-        "CH", "GR", "LT", "LU", "SK"}
+        "AR", "CY", "EE", "IE", "PT", "SI"}
 
 
 def test_everyone_answering_reports_at_once(db_url: str,
@@ -234,7 +234,7 @@ def test_round_starts_on_ping_date_in_desk_zone(db_url: str,
                              schedule={"ping_dates": ["07-01", "01-01"]})
     # Auckland is UTC+12 on 1 July: local midnight is 30 June 12:00 UTC.
     assert tick(sessions, settings, datetime(2026, 6, 30, 11, 59, tzinfo=UTC)) == 0
-    assert tick(sessions, settings, datetime(2026, 6, 30, 12, 0, tzinfo=UTC)) == 11
+    assert tick(sessions, settings, datetime(2026, 6, 30, 12, 0, tzinfo=UTC)) == 12
     assert tick(sessions, settings, datetime(2026, 6, 30, 12, 1, tzinfo=UTC)) == 0
     first = status(sessions)
     assert first.started_by == "watchkeeper" and first.token.startswith("PING-2026-H2-")
@@ -244,7 +244,7 @@ def test_round_starts_on_ping_date_in_desk_zone(db_url: str,
     assert status(sessions).reported_at is not None
     assert tick(sessions, settings, datetime(2026, 9, 1, tzinfo=UTC)) == 0
     # New Year in Auckland (31 December 11:00 UTC) starts the next half-year's round.
-    assert tick(sessions, settings, datetime(2026, 12, 31, 11, 0, tzinfo=UTC)) == 11
+    assert tick(sessions, settings, datetime(2026, 12, 31, 11, 0, tzinfo=UTC)) == 12
     with sessions() as s:
         tokens = [r.token for r in ping_results.rounds(s)]
     assert len(tokens) == 2 and tokens[0].startswith("PING-2027-H1-")
@@ -259,7 +259,7 @@ def test_no_automatic_round_without_directory(db_url: str,
     with sessions() as s:
         assert ping_results.rounds(s) == []
     seed(sessions, T0)
-    assert tick(sessions, settings, T0 + timedelta(minutes=1)) == 11
+    assert tick(sessions, settings, T0 + timedelta(minutes=1)) == 12
 
 
 def test_missed_ping_date_is_caught_up_within_a_month(db_url: str,
@@ -267,7 +267,7 @@ def test_missed_ping_date_is_caught_up_within_a_month(db_url: str,
     """A daemon down on the ping date starts the round when back within 30 days, not later."""
     seed(sessions)
     settings = make_settings(db_url)
-    assert tick(sessions, settings, datetime(2026, 7, 30, 21, 59, tzinfo=UTC)) == 11
+    assert tick(sessions, settings, datetime(2026, 7, 30, 21, 59, tzinfo=UTC)) == 12
     assert status(sessions).token.startswith("PING-2026-H2-")
     with transaction(sessions) as s:
         s.execute(delete(PingRound))

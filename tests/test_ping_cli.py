@@ -15,7 +15,7 @@ from models import OutboxMail, PingRound
 from parsers.directory import load_toml
 from tests.conftest import run_cli
 
-SAMPLE = Path(__file__).resolve().parents[2] / "shared" / "samples" / "directory.toml"
+SAMPLE = Path(__file__).resolve().parent / "data" / "corpus" / "directory.toml"
 
 
 def config(tmp_path: Path, db_url: str) -> Path:
@@ -39,7 +39,7 @@ def test_ping_commands(tmp_path: Path, db_url: str, sessions: sessionmaker[Sessi
     again = run_cli("--config", cfg, "ping", "start", "--by", "bob")
     assert again.returncode == 1 and "is still open" in again.stderr
     with sessions() as s:
-        assert len(s.scalars(select(OutboxMail).where(OutboxMail.purpose == "ping")).all()) == 11
+        assert len(s.scalars(select(OutboxMail).where(OutboxMail.purpose == "ping")).all()) == 12
         old = s.scalars(select(PingRound)).one()
     with transaction(sessions) as s:
         # The first round is over: move it back a year and mark it reported.
@@ -52,7 +52,7 @@ def test_ping_commands(tmp_path: Path, db_url: str, sessions: sessionmaker[Sessi
 
     latest = json.loads(run_cli("--config", cfg, "ping", "status", "--json").stdout)
     assert latest["started_by"] == "bob" and latest["token"] != old.token
-    assert latest["sent"] == 11 and latest["replied"] == 0
+    assert latest["sent"] == 12 and latest["replied"] == 0
     assert {t["state"] for t in latest["targets"]} == {"waiting"}
     earlier = json.loads(run_cli("--config", cfg, "ping", "status", "--round", old.token,
                                  "--json").stdout)

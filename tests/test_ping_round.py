@@ -25,7 +25,7 @@ from parsers.directory import load_toml
 from tests.conftest import run_cli
 from tests.servers import Dovecot, ReceivedMail, SmtpSink
 
-SAMPLE = Path(__file__).resolve().parents[2] / "shared" / "samples" / "directory.toml"
+SAMPLE = Path(__file__).resolve().parent / "data" / "corpus" / "directory.toml"
 OFFICIAL = "poc247@ncc.gov.example"
 SUPERVISOR = "head-of-unit@ncc.gov.example"
 
@@ -86,29 +86,29 @@ def test_ping_round_end_to_end(db_url: str, sessions: sessionmaker[Session], dov
     started = run_cli("--config", str(cfg), "ping", "start", "--by", "alice")
     assert started.returncode == 0, started.stderr
     token_match = re.search(r"PING-\d{4}-H[12]-[0-9A-F]{4}", started.stdout)
-    assert token_match is not None and "11 pings queued" in started.stdout
+    assert token_match is not None and "12 pings queued" in started.stdout
     token = token_match.group(0)
 
     settings = settings_for(db_url, dovecot, smtp_sink)
     clock = ManualClock(datetime.now(UTC))
     sent_at = clock.now()
     once(settings, clock)  # delivers the pings
-    pings = [m for m in smtp_sink.handler.wait_for(11) if token in m.message["Subject"]]
-    assert len(pings) == 11
+    pings = [m for m in smtp_sink.handler.wait_for(12) if token in m.message["Subject"]]
+    assert len(pings) == 12
     assert {m.rcpt_tos[0] for m in pings} == {
         cp.emails[0] for cp in load_toml(SAMPLE.read_bytes()).contact_points}
     assert all(m.message["Auto-Submitted"] == "auto-generated" for m in pings)
     assert all(m.message["Subject"].startswith(token) for m in pings)
-    lu = next(m for m in pings if m.rcpt_tos[0] == "snt-247@police.lu.example")
-    assert lu.rcpt_tos == ["snt-247@police.lu.example", "snt.astreinte@police.lu.example"]
+    ie = next(m for m in pings if m.rcpt_tos[0] == "gnccb-247@garda.ie.example")
+    assert ie.rcpt_tos == ["gnccb-247@garda.ie.example", "gnccb.duty@garda.ie.example"]
 
-    # Half of them answer, LU from its other address, DE in capitals.
+    # Half of them answer, IE from its other address, DK in capitals.
     pings.sort(key=lambda m: m.rcpt_tos[0])
     repliers = {m.rcpt_tos[0]: m for m in pings[::2]}
-    assert "snt-247@police.lu.example" in repliers
+    assert {"gnccb-247@garda.ie.example", "nc3-247@politi.dk.example"} <= set(repliers)
     senders = {
-        address: ("snt.astreinte@police.lu.example" if address.startswith("snt-247")
-                  else address.upper() if address.startswith("24-7") else address)
+        address: ("gnccb.duty@garda.ie.example" if address.startswith("gnccb-247")
+                  else address.upper() if address.startswith("nc3-247") else address)
         for address in repliers
     }
     dovecot.append_many([answer(m, senders[a]) for a, m in repliers.items()], "INBOX")
@@ -128,14 +128,14 @@ def test_ping_round_end_to_end(db_url: str, sessions: sessionmaker[Session], dov
     assert set(timed.values()) == {timedelta(hours=2, minutes=30)}
     assert all(t.delivery == "sent" and t.sent_at == sent_at for t in mid.targets)
 
-    # Past the deadline: one reminder each to the five silent ones, delivered next pass.
+    # Past the deadline: one reminder each to the six silent ones, delivered next pass.
     before = len(smtp_sink.handler.received)
     clock.advance(timedelta(hours=70))
     once(settings, clock)
     once(settings, clock)
     clock.advance(timedelta(hours=1))
     once(settings, clock)
-    reminders = [m for m in smtp_sink.handler.wait_for(before + 5)[before:]
+    reminders = [m for m in smtp_sink.handler.wait_for(before + 6)[before:]
                  if m.message["Subject"].startswith(f"Reminder: {token}")]
     assert sorted(m.rcpt_tos[0] for m in reminders) == sorted(
         m.rcpt_tos[0] for m in pings if m.rcpt_tos[0] not in repliers)
@@ -148,11 +148,11 @@ def test_ping_round_end_to_end(db_url: str, sessions: sessionmaker[Session], dov
     results = [m for m in smtp_sink.handler.received
                if m.message["Subject"].startswith(f"Ping test {token}")]
     assert len(results) == 1 and results[0].rcpt_tos == [SUPERVISOR]
-    assert results[0].message["Subject"].endswith("6 of 11 contact points answered")
+    assert results[0].message["Subject"].endswith("6 of 12 contact points answered")
 
     # Replies to the ping are never acknowledged and never open a case.
     partner_mail = [m for m in smtp_sink.handler.received if m.rcpt_tos[0] != SUPERVISOR]
-    assert len(partner_mail) == 11 + 5
+    assert len(partner_mail) == 12 + 6
     with sessions() as s:
         assert s.scalars(select(Case)).all() == []
 
@@ -160,7 +160,7 @@ def test_ping_round_end_to_end(db_url: str, sessions: sessionmaker[Session], dov
     assert shown.returncode == 0, shown.stderr
     data = json.loads(shown.stdout)
     assert (data["token"], data["sent"], data["replied"], data["reminded"],
-            data["no_answer"]) == (token, 11, 6, 5, 5)
+            data["no_answer"]) == (token, 12, 6, 6, 6)
     assert data["started_by"] == "alice" and data["reported_at"] is not None
     by_address = {t["address"]: t for t in data["targets"]}
     assert all(by_address[a]["response_seconds"] == 9000 for a in repliers)
@@ -170,10 +170,10 @@ def test_ping_round_end_to_end(db_url: str, sessions: sessionmaker[Session], dov
     table = run_cli("--config", str(cfg), "ping", "status", "--round", token.lower())
     assert table.returncode == 0, table.stderr
     lines = table.stdout.splitlines()
-    assert lines[1] == "sent 11, replied 6, reminded 5, no answer 5"
+    assert lines[1] == "sent 12, replied 6, reminded 6, no answer 6"
     assert lines[3].split()[:5] == ["COUNTRY", "ROLE", "ADDRESS", "SENT", "MAIL"]
-    de = next(line for line in lines if line.startswith("DE "))
-    assert "2h 30m" in de and de.rstrip().endswith("replied")
-    assert sum(line.rstrip().endswith("no answer") for line in lines) == 5
+    dk = next(line for line in lines if line.startswith("DK "))
+    assert "2h 30m" in dk and dk.rstrip().endswith("replied")
+    assert sum(line.rstrip().endswith("no answer") for line in lines) == 6
     rounds = run_cli("--config", str(cfg), "ping", "rounds")
     assert rounds.stdout.splitlines()[1].split()[0] == token
