@@ -20,6 +20,13 @@ SEEDS = [p.read_bytes() for p in sorted(SAMPLES.glob("*.eml")) + sorted(OWN.glob
 KINDS = {"request", "reply", "auto_reply", "bounce", "ping_reply", "other"}
 
 
+def test_the_seed_mail_is_there() -> None:
+    """The mutation tests start from the project's own test mail: a moved folder that left
+    them with nothing to mutate would make them pass vacuously."""
+    assert len(list(SAMPLES.glob("*.eml"))) >= 24
+    assert len(list(OWN.glob("*.eml"))) >= 30 and len(list(BOUNCES.glob("*.eml"))) >= 40
+
+
 def _check(result: ParsedMessage) -> None:
     assert isinstance(result, ParsedMessage)
     assert result.kind in KINDS

@@ -27,7 +27,9 @@ _PIECES = (
 
 def _texts() -> list[str]:
     texts = []
-    for path in sorted(SAMPLES.glob("*.eml")) + sorted(DATA.glob("*.eml")):
+    mail = sorted(SAMPLES.glob("*.eml")) + sorted(DATA.glob("*.eml"))
+    assert len(mail) >= 50, "the project's test mail is missing: nothing real to scan"
+    for path in mail:
         decoded = parse_bytes(path.read_bytes())
         texts.append(decoded.text)
         texts.extend(a.text for a in decoded.attachments if a.text)
