@@ -227,10 +227,14 @@ def _no_verdict(path: Trace, authserv_id: str, ignored: int) -> str:
         where = path.entry or path.ours[-1]
         text = (f"no Authentication-Results of {authserv_id} above the Received field where "
                 f"the mail came in ({where.describe()})")
-    if ignored:
-        text += (f"; {ignored} with that authserv-id further down came with the mail and "
-                 "proves nothing")
-    return text
+    return text + _ignored(ignored)
+
+
+def _ignored(count: int) -> str:
+    if not count:
+        return ""
+    return (f"; {count} with that authserv-id further down came with the mail and proves "
+            "nothing")
 
 
 def dmarc(facts: HeaderFacts, path: Trace, domain: str, authserv_id: str | None) -> Verdict:
@@ -246,13 +250,14 @@ def dmarc(facts: HeaderFacts, path: Trace, domain: str, authserv_id: str | None)
     failed = next((r for r in results if r.result != "pass"), None)
     if failed is not None:
         about = failed.prop("header.from") or domain
-        return Verdict("dmarc", False, f"{authserv_id} reports dmarc={failed.result} for {about}")
+        return Verdict("dmarc", False, f"{authserv_id} reports dmarc={failed.result} for "
+                       f"{about}" + _ignored(ignored))
     for r in results:
         if _domain(r.prop("header.from")) == domain:
             return Verdict("dmarc", True, f"dmarc=pass for {domain}, reported by {authserv_id}")
     others = ", ".join(sorted({r.prop("header.from") or "no header.from" for r in results}))
     return Verdict("dmarc", False, f"{authserv_id} reports dmarc=pass for {others}, "
-                   f"not for {domain}")
+                   f"not for {domain}" + _ignored(ignored))
 
 
 def dkim(facts: HeaderFacts, path: Trace, domain: str, authserv_id: str | None) -> Verdict:
@@ -274,7 +279,7 @@ def dkim(facts: HeaderFacts, path: Trace, domain: str, authserv_id: str | None) 
     seen = ", ".join(f"dkim={r.result} by {signing_domain(r) or 'an unnamed domain'}"
                      for r in results[:3])
     return Verdict("dkim", False, f"no passing DKIM signature aligned with {domain} "
-                   f"({authserv_id} reports {seen})")
+                   f"({authserv_id} reports {seen})" + _ignored(ignored))
 
 
 def received(path: Trace) -> Verdict:
