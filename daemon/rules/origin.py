@@ -54,6 +54,10 @@ desk's own servers, and `trace` finds where that part ends:
 
 A command mail must also have exactly one From address (DMARC is undefined for more, and
 it must be clear which operator acts).
+
+Today command mail (including `#called`) is the only thing the desk does in its own name
+on the strength of an operator's inbound mail; anything added later that does (forwarding
+an operator's reply to a partner, say) must ask `prove_origin` the same question.
 """
 
 from __future__ import annotations
