@@ -310,6 +310,10 @@ def test_token_never_in_logs_events_parse_case_view_or_config_show(
             FROM_HOTEL, "#auth {token}\n"))
         bad = deliver(settings, sessions, command_mail(
             case.reference, OPERATORS[1], "#close\n", FROM_OUTSIDE, f"#auth {wrong}\n"))
+        # Without a case tag the mail is no command mail; its #auth line is still dropped.
+        untagged = command_mail(case.reference, DUTY, "#close\n", FROM_HOTEL,
+                                "#auth {token}\n").replace(f"[{case.reference}] ".encode(), b"")
+        deliver(settings, sessions, untagged)
     assert "mail_commands" in good.rules and "mail_commands_refused" in bad.rules
     with sessions() as session:
         events = session.scalars(select(Event)).all()

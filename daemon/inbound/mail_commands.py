@@ -137,12 +137,12 @@ def apply_mail_commands(session: Session, env: Env, incoming: Incoming) -> str |
     sender = getattr(parsed, "from_addr", None) or message.from_addr
     if sender is None or not is_operator(env, sender):
         return None
+    token, text = split_auth(_own_text(parsed, message.raw))
+    if token is not None:
+        _redact(message, token)  # whatever follows: the token is never stored
     tag = _case_tag(env, parsed)
     if tag is None:
         return None
-    token, text = split_auth(_own_text(parsed, message.raw))
-    if token is not None:
-        _redact(message, token)
     commands = read_commands(text)
     if not commands:
         return None
