@@ -161,6 +161,25 @@ class SmtpSettings(Section):
         return _secret_from(self.password, self.password_env, self.password_file, "smtp.password")
 
 
+COMMAND_AUTH_WAYS = ("dmarc", "dkim", "received", "secret")
+MIN_TOKEN_LENGTH = 16
+_HOST_NAME = re.compile(r"^(?=.{1,253}$)([a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?\.)*"
+                        r"[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?$")
+
+
+class OperatorToken(Section):
+    """Where one operator's command-by-mail token is kept: never the token itself."""
+
+    token_env: str | None = None
+    token_file: Path | None = None
+
+    @model_validator(mode="after")
+    def _one_source(self) -> OperatorToken:
+        if (self.token_env is None) == (self.token_file is None):
+            raise ValueError("give exactly one of token_env and token_file")
+        return self
+
+
 class DeskSettings(Section):
     name: str = "National 24/7 cybercrime contact point"
     official_address: str = "poc247@ncc.gov.example"
@@ -176,15 +195,79 @@ class DeskSettings(Section):
     default_language: str = "en"
     templates_dir: Path | None = None
     trusted_authserv_id: str | None = None
+    command_auth: tuple[Literal["dmarc", "dkim", "received", "secret"], ...] = ()
+    internal_relays: tuple[str, ...] = ()
+    operator_tokens: dict[str, OperatorToken] = Field(default_factory=dict)
 
     @field_validator("timezone")
     @classmethod
     def _zone(cls, v: str) -> str:
         return _check_zone(v)
 
+    @field_validator("command_auth")
+    @classmethod
+    def _each_way_once(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(v))
+
+    @field_validator("internal_relays")
+    @classmethod
+    def _relays(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        out = []
+        for entry in v:
+            text = entry.strip().lower().rstrip(".")
+            try:
+                out.append(str(ipaddress.ip_network(text, strict=False)))
+                continue
+            except ValueError:
+                pass
+            if "/" in text or not _HOST_NAME.match(text) or text.replace(".", "").isdigit():
+                raise ValueError(f"{entry!r} is neither a network (10.0.0.0/8, 192.0.2.25) "
+                                 "nor a host name")
+            out.append(text)
+        return tuple(dict.fromkeys(out))
+
+    @field_validator("operator_tokens")
+    @classmethod
+    def _addresses(cls, v: dict[str, OperatorToken]) -> dict[str, OperatorToken]:
+        return {k.strip().lower(): t for k, t in v.items()}
+
+    @model_validator(mode="after")
+    def _ways_configured(self) -> DeskSettings:
+        ways = self.command_auth
+        for way in ("dmarc", "dkim"):
+            if way in ways and not self.trusted_authserv_id:
+                raise ValueError(
+                    f"command_auth names {way} but trusted_authserv_id is not set: give the "
+                    "authserv-id your own mail server writes in Authentication-Results")
+        if "received" in ways and not self.internal_relays:
+            raise ValueError("command_auth names received but internal_relays is empty: "
+                             "list the networks and servers of your own network")
+        if "secret" in ways and not self.operator_tokens:
+            raise ValueError("command_auth names secret but operator_tokens is empty: give "
+                             "each operator a token_env or token_file")
+        operators = {a.strip().lower() for a in self.operators}
+        for address in self.operator_tokens:
+            if address not in operators:
+                raise ValueError(f"operator_tokens names {address}, which is not in operators")
+        return self
+
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    def operator_token(self, address: str) -> str | None:
+        """The command-by-mail token of one operator, read now from its file or variable;
+        None when the operator has none. Raises `ConfigError` when it cannot be read or
+        is shorter than `MIN_TOKEN_LENGTH`; the message never contains the token."""
+        key = address.strip().lower()
+        entry = self.operator_tokens.get(key)
+        if entry is None:
+            return None
+        what = f'desk.operator_tokens."{key}".token'
+        token = _secret_from(None, entry.token_env, entry.token_file, what)
+        if len(token) < MIN_TOKEN_LENGTH:
+            raise ConfigError(f"{what}: the token is shorter than {MIN_TOKEN_LENGTH} characters")
+        return token
 
 
 def _check_zone(v: str) -> str:
@@ -270,7 +353,7 @@ class Settings(BaseSettings):
         return (env_settings, init_settings)
 
 
-SECRET_KEYS = ("password",)
+SECRET_KEYS = ("password", "token")
 
 
 def _describe_error(err: Any) -> str:
@@ -282,6 +365,8 @@ def _describe_error(err: Any) -> str:
     msg = err["msg"]
     if msg.startswith("Value error, "):
         msg = msg[len("Value error, "):]
+    if isinstance(value, dict) and err["type"] == "value_error":
+        return f"{loc}: {msg}"  # a rule across the keys of one table
     if err["type"] == "extra_forbidden":
         return f"unknown key {loc}"
     if err["type"] == "missing":
@@ -309,6 +394,14 @@ def load_settings(path: Path | str | None = None) -> Settings:
                     f"use {section}.password_env, {section}.password_file or "
                     f"{ENV_PREFIX}{section.upper()}__PASSWORD"
                 )
+        desk = data.get("desk")
+        tokens = desk.get("operator_tokens") if isinstance(desk, dict) else None
+        for address, entry in (tokens.items() if isinstance(tokens, dict) else ()):
+            if isinstance(entry, dict) and "token" in entry:
+                raise ConfigError(
+                    f'configuration error: desk.operator_tokens."{address}".token must not be '
+                    "written in the file: use token_env or token_file"
+                )
     try:
         settings = Settings(**data)
     except ValidationError as exc:
@@ -325,6 +418,8 @@ def check_secrets(settings: Settings) -> None:
         settings.imap.secret()
     if settings.smtp.host and settings.smtp.username:
         settings.smtp.secret()
+    for address in settings.desk.operator_tokens:
+        settings.desk.operator_token(address)
 
 
 def masked(settings: Settings) -> dict[str, Any]:

@@ -11,8 +11,9 @@ from tests.conftest import run_cli
 
 def test_demo_plays_the_day_and_prints_the_summary(tmp_path: Path) -> None:
     """The demo needs no configuration, ends by itself within a minute with exit 0, and its
-    summary shows the cases, the acks, what was suppressed and why, the call prompt with
-    the after-hours number, and the digest; a configured database is never touched."""
+    summary shows the cases, the acks, what was suppressed and why, the command applied and
+    the forged one refused, the call prompt with the after-hours number, and the digest; a
+    configured database is never touched."""
     untouched = tmp_path / "production.db"
     started = time.monotonic()
     result = run_cli("demo", env={"WATCHKEEPER_DATABASE__URL": f"sqlite:///{untouched}"},
@@ -31,7 +32,13 @@ def test_demo_plays_the_day_and_prints_the_summary(tmp_path: Path) -> None:
     assert "Acknowledgements sent: 4" in summary
     assert "k.wagner@bka.de.example: auto_reply" in summary
     assert "snt-247@police.lu.example: threaded into WK-" in summary
-    assert "#start: done (status started)" in summary
+    assert "(verified by dmarc): #start: done (status started)" in summary
+    # A forged '#close' with a made-up verdict is refused, and the operators are told.
+    assert ("Command by mail REFUSED, from duty.officer@ncc.gov.example (#close): dmarc: "
+            "mx.ncc.gov.example reports dmarc=fail for ncc.gov.example; 1 with that "
+            "authserv-id further down came with the mail and proves nothing") in summary
+    assert ("Operator alert sent to duty.officer@ncc.gov.example: [watchkeeper] command mail "
+            "from duty.officer@ncc.gov.example not verified") in summary
     assert "Execution started sent to snt-247@police.lu.example" in summary
     # 16:15 in Brussels is 00:15 in Tokyo: outside office hours, so the after-hours number.
     assert re.search(r"CALL JP about WK-\d{4}-00004 now: \+81 90-1234-0001 "
@@ -40,7 +47,7 @@ def test_demo_plays_the_day_and_prints_the_summary(tmp_path: Path) -> None:
     assert "Demo finished in" in out
     # The log shows the day as it happens, one line per event.
     for event in ("case_opened", "ack_queued", "ack_suppressed", "mail_sent", "call_prompted",
-                  "digest_planned"):
+                  "digest_planned", "mail_commands_verified", "mail_commands_refused"):
         assert event in result.stderr, event
     # Each log line carries the time of the scripted day at the desk.
     prompt = next(line for line in result.stderr.splitlines() if "call_prompted" in line)

@@ -38,6 +38,16 @@ def test_dkim_fail_for_sender_domain_counts_unless_another_passes() -> None:
     assert not authentication_failed([unrelated], FROM, None)
 
 
+def test_comment_with_semicolon_does_not_hide_the_signer() -> None:
+    """A comment holding ";" (OpenDKIM's key note) leaves header.d readable: a failing
+    signature of another domain accuses nobody, one of the sender's domain does."""
+    other = ("mx.ncc.gov.example; dkim=fail (2048-bit key; unprotected) "
+             "header.d=newsletter.example")
+    own = other.replace("newsletter.example", "police.fr.example")
+    assert not authentication_failed([other], FROM, "mx.ncc.gov.example")
+    assert authentication_failed([own], FROM, "mx.ncc.gov.example")
+
+
 def test_only_topmost_header_without_configured_authserv() -> None:
     """Without a configured authserv-id only the topmost header (our receiving server) counts."""
     top = "mx.ncc.gov.example; dmarc=pass"

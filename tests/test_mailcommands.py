@@ -30,12 +30,18 @@ from tests.test_ingest_support import (
 
 OPERATOR = "duty.officer@ncc.gov.example"
 PARTNER = PARTNERS["FR"][0]
+# Command mail must prove its origin: these tests use the `received` way, the operator's
+# mail arriving from the desk's own network.
+INTERNAL_RELAYS = ["192.0.2.0/24"]
+INTERNAL_HOP = ("from desk-pc.ncc.gov.example (desk-pc.ncc.gov.example [192.0.2.10]) "
+                "by mail.ncc.gov.example with ESMTPSA id 1A2B3C; Sat, 28 Nov 2026 09:00:00 +0000")
 _uid = iter(range(1, 10_000))
 
 
 def settings_for(db_url: str) -> Settings:
     return Settings(database={"url": db_url},
-                    desk={"official_address": OFFICIAL, "operators": [OPERATOR]})
+                    desk={"official_address": OFFICIAL, "operators": [OPERATOR],
+                          "command_auth": ["received"], "internal_relays": INTERNAL_RELAYS})
 
 
 def deliver(db_url: str, sessions: sessionmaker[Session], msg: EmailMessage) -> Message:
@@ -51,9 +57,13 @@ def deliver(db_url: str, sessions: sessionmaker[Session], msg: EmailMessage) -> 
     return work.message
 
 
-def mail_about(case_ref: str, sender: str, body: str, subject: str | None = None
-               ) -> EmailMessage:
+def mail_about(case_ref: str, sender: str, body: str, subject: str | None = None,
+               received: tuple[str, ...] = (INTERNAL_HOP,)) -> EmailMessage:
+    """A mail about a case, as the desk's mail server delivers it (`received`, topmost
+    first: by default sent from inside the desk's network)."""
     msg = EmailMessage()
+    for hop in received:
+        msg["Received"] = hop
     msg["From"] = sender
     msg["To"] = OFFICIAL
     msg["Subject"] = subject or f"Re: [{case_ref}] Preservation request"
@@ -170,7 +180,8 @@ def test_command_mail_through_dovecot_and_smtp(
                           db_url=db_url, poll_seconds=1)
     config.write_text(config.read_text().replace(
         f'official_address = "{OFFICIAL}"',
-        f'official_address = "{OFFICIAL}"\noperators = ["{OPERATOR}"]'))
+        f'official_address = "{OFFICIAL}"\noperators = ["{OPERATOR}"]\n'
+        f'command_auth = ["received"]\ninternal_relays = {INTERNAL_RELAYS!r}'.replace("'", '"')))
     dovecot.append(mail_about(case.reference, OPERATOR, "#close answered by phone\n").as_bytes())
     proc = daemon_process(config, log=tmp_path / "daemon.log")
     try:

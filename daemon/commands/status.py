@@ -45,6 +45,7 @@ class Health:
     outbox: dict[str, Any] = field(default_factory=dict)
     quarantined: int = 0
     next: list[dict[str, str]] = field(default_factory=list)
+    command_auth: list[str] = field(default_factory=list)  # empty: command-by-mail is off
 
     def worse(self, state: str, reason: str) -> None:
         self.reasons.append(reason)
@@ -192,6 +193,7 @@ def render(health: Health, settings: Settings) -> str:
     out.append(f"outbox: {ob.get('pending', 0)} unsent (oldest {oldest}), "
                f"{ob.get('failed_last_24h', 0)} failed in 24 h")
     out.append(f"quarantined: {health.quarantined}")
+    out.append("command-by-mail: " + (", ".join(health.command_auth) or "off"))
     out.append("next:")
     out += [f"  {n['at']}  {n['job']}" for n in health.next] or ["  nothing scheduled"]
     return "\n".join(out)
@@ -213,6 +215,7 @@ def run(args: argparse.Namespace) -> int:
             health.worse(DOWN, f"database unreachable: {text[0] if text else type(exc)}")
     finally:
         ctx.close()
+    health.command_auth = list(ctx.settings.desk.command_auth)
     if args.json:
         print(json.dumps(asdict(health), indent=2, ensure_ascii=False))
     else:

@@ -10,6 +10,9 @@ from email.message import EmailMessage
 OFFICIAL = "poc247@ncc.gov.example"
 OPERATOR = "duty.officer@ncc.gov.example"
 SUPERVISOR = "head.of.unit@ncc.gov.example"
+# The desk's own mail server: every mail arrives through it, and it writes its verdict
+# (Authentication-Results with this authserv-id) above its Received header.
+MX = "mx.ncc.gov.example"
 
 DIRECTORY = b'''
 [[contact_points]]
@@ -62,8 +65,29 @@ languages = ["ja", "en"]
 '''
 
 
+def through_mx(raw: bytes, at: datetime, client: str, address: str, verdict: str) -> bytes:
+    """The mail as the desk's MX delivers it: its verdict and its Received header on top."""
+    return (f"Authentication-Results: {MX};\r\n\t{verdict}\r\n"
+            f"Received: from {client} ({client} [{address}])\r\n"
+            f"\tby {MX} (Postfix) with ESMTPS id 4Q{int(at.timestamp()):X}\r\n"
+            f"\tfor <{OFFICIAL}>; {email.utils.format_datetime(at)}\r\n").encode() + raw
+
+
+def _domain(sender: str) -> str:
+    return sender.rpartition("@")[2].rstrip(">").lower()
+
+
 def _mail(sender: str, subject: str, body: str, at: datetime, *,
           headers: dict[str, str] | None = None, msgid: str) -> bytes:
+    domain = _domain(sender)
+    return through_mx(_written(sender, subject, body, at, headers=headers, msgid=msgid), at,
+                      f"mail.{domain}", "198.51.100.40",
+                      f"dkim=pass header.d={domain}; dmarc=pass header.from={domain}")
+
+
+def _written(sender: str, subject: str, body: str, at: datetime, *,
+             headers: dict[str, str] | None = None, msgid: str) -> bytes:
+    """The mail as its sender wrote it."""
     msg = EmailMessage(policy=email.policy.SMTP)
     msg["From"] = sender
     msg["To"] = f'"National Cybercrime Centre - 24/7" <{OFFICIAL}>'
@@ -159,7 +183,8 @@ Luc Weber
 
 
 def operator_command(at: datetime, reference: str) -> bytes:
-    """The duty officer starts the case from the mail client."""
+    """The duty officer starts the case from the mail client; the ministry's outgoing
+    server signs it, and the MX finds DMARC passing for ncc.gov.example."""
     msg = EmailMessage(policy=email.policy.SMTP)
     msg["From"] = f"Duty Officer <{OPERATOR}>"
     msg["To"] = OFFICIAL
@@ -167,7 +192,23 @@ def operator_command(at: datetime, reference: str) -> bytes:
     msg["Date"] = email.utils.format_datetime(at)
     msg["Message-ID"] = "<cmd-1@ncc.gov.example>"
     msg.set_content("#start\n#note preservation order sent to Helix Mail SA\n\nThanks\n")
-    return msg.as_bytes()
+    return through_mx(msg.as_bytes(), at, "smtp-out.ncc.gov.example", "198.51.100.25",
+                      "dkim=pass header.d=ncc.gov.example; dmarc=pass (p=reject) "
+                      "header.from=ncc.gov.example")
+
+
+def forged_command(at: datetime, reference: str) -> bytes:
+    """Someone on the internet writes as the duty officer, '#close', with a made-up
+    Authentication-Results header of the desk's own MX in the mail itself. The real MX
+    writes its own verdict above it: DMARC fails."""
+    written = _written(
+        f"Duty Officer <{OPERATOR}>", f"[{reference}] update", "#close nothing to do\n", at,
+        headers={"Authentication-Results":
+                 f"{MX}; dkim=pass header.d=ncc.gov.example; dmarc=pass "
+                 "header.from=ncc.gov.example"},
+        msgid="forged-77@attacker.example")
+    return through_mx(written, at, "smtp.attacker.example", "203.0.113.66",
+                      "dkim=none; dmarc=fail (p=reject) header.from=ncc.gov.example")
 
 
 def extension(at: datetime) -> bytes:

@@ -71,7 +71,9 @@ def demo_settings(db_url: str, imap_port: int, smtp_port: int) -> Settings:
             desk={"name": "National Cybercrime Centre - 24/7", "official_address":
                   demo_mail.OFFICIAL, "timezone": DESK_ZONE.key, "country": "BE",
                   "operators": [demo_mail.OPERATOR], "supervisors": [demo_mail.SUPERVISOR],
-                  "office_phone": "+32 2 000 00 00", "after_hours_phone": "+32 470 00 00 00"},
+                  "office_phone": "+32 2 000 00 00", "after_hours_phone": "+32 470 00 00 00",
+                  # Command mail counts when the desk's MX found DMARC passing for it.
+                  "command_auth": ["dmarc"], "trusted_authserv_id": demo_mail.MX},
             schedule={"tick_seconds": 1, "digest_at": "07:30"},
             logging={"format": "console"},
         )
@@ -245,6 +247,13 @@ class Demo:
         self.say(f"the duty officer mails '#start' about {lu.reference}")
         self.deliver(demo_mail.operator_command(self.clock.now(), lu.reference))
 
+        self.at(10, 20)
+        self.say(f"someone on the internet forges the duty officer's address: '#close' about "
+                 f"{lu.reference}, with a made-up Authentication-Results header")
+        self.deliver(demo_mail.forged_command(self.clock.now(), lu.reference))
+        self.wait(lambda: self._count(select(func.count(Event.id)).where(
+            Event.kind == "mail_commands_refused")) > 0, "the forged command is refused")
+
         self.at(11, 30)
         self.say("Germany asks to extend an earlier preservation")
         self.deliver(demo_mail.extension(self.clock.now()))
@@ -289,6 +298,8 @@ class Demo:
                 .join(Event, Event.message_id == Message.id)
                 .where(Event.kind == "message_threaded")).all()
             commands = session.scalars(select(Event).where(Event.kind == "mail_commands")).all()
+            refused = session.scalars(select(Event).where(
+                Event.kind == "mail_commands_refused")).all()
             calls = session.scalars(select(Event).where(Event.kind == "call_logged")).all()
         lines = ["", "=" * 78, "SUMMARY OF THE DAY", "=" * 78,
                  f"Cases opened: {len(cases)}"]
@@ -308,10 +319,15 @@ class Demo:
         for ref, sender in threaded:
             lines.append(f"  {sender}: threaded into {ref} (a reply, not a new case)")
         for event in commands:
-            lines.append(f"Command by mail from {event.actor}: "
+            lines.append(f"Command by mail from {event.actor} (verified by "
+                         f"{event.data.get('verified_by')}): "
                          f"{'; '.join(event.data.get('results', []))}")
-        for purpose in ("execution_started", "command_confirmation", "resend_request",
-                        "reminder", "escalation", "preservation_warning"):
+        for event in refused:
+            lines.append(f"Command by mail REFUSED, from {event.data.get('sender')} "
+                         f"({', '.join(event.data.get('commands', []))}): "
+                         f"{event.data.get('reason')}")
+        for purpose in ("execution_started", "command_confirmation", "operator_alert",
+                        "resend_request", "reminder", "escalation", "preservation_warning"):
             for mail in by_purpose.get(purpose, []):
                 lines.append(f"{purpose.replace('_', ' ').capitalize()} sent to "
                              f"{', '.join(mail.recipients)}: {mail.subject}")

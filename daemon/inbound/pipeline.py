@@ -508,17 +508,21 @@ def plan_outgoing(session: Session, w: Work) -> Work:
 
 def mail_commands(session: Session, w: Work) -> Work:
     """An operator's `#start`, `#close`... lines about a case (daemon/inbound/mail_commands.py) are
-    applied and confirmed to the operator; such mail is never threaded as partner mail."""
+    applied and confirmed to the operator; such mail is never threaded as partner mail.
+    Command mail that does not prove its origin goes on as ordinary mail."""
     assert w.message is not None
     if w.fetched.role != "inbox" or w.ours or not w.fetched.live:
         return w
-    from daemon.inbound.mail_commands import apply_mail_commands
+    from daemon.inbound.mail_commands import APPLIED, REFUSED, apply_mail_commands
 
-    if apply_mail_commands(session, w.env, Incoming(
+    outcome = apply_mail_commands(session, w.env, Incoming(
         message=w.message, parsed=w.parsed, case=None, opened=False, live=True,
         folder_role=w.fetched.role, rules=w.rules,
-    )):
+    ))
+    if outcome == APPLIED:
         raise StopPipeline(dataclasses.replace(w, rules=w.fired("mail_commands")))
+    if outcome == REFUSED:
+        return dataclasses.replace(w, rules=w.fired("mail_commands_refused"))
     return w
 
 

@@ -6,16 +6,16 @@ and records which rules fired.
 
 from __future__ import annotations
 
-import email.parser
-import email.policy
 import re
 from collections.abc import Iterable, Sequence
 
 from parsers.directory import Directory
+from parsers.headers import AuthenticationResults, MethodResult, parse_authentication_results
+
+# Moved to parsers.headers (one reading of the header section); kept here for the pipeline.
+from parsers.headers import header_values as header_values
 
 _MSGID = re.compile(r"<([^<>\s]+)>")
-_RESINFO = re.compile(r"\b(dkim|dmarc)\s*=\s*([a-z]+)", re.IGNORECASE)
-_HEADER_FROM = re.compile(r"header\.(?:from|d|i)\s*=\s*@?([^\s;]+)", re.IGNORECASE)
 
 
 def clean_id(mid: str | None) -> str | None:
@@ -53,16 +53,6 @@ def same_counterpart(directory: Directory, sender: str | None, counterpart: str 
     return mine is not None and mine == theirs
 
 
-def header_values(raw: bytes, name: str) -> tuple[str, ...]:
-    """Every value of one header field, read from the header section only."""
-    end = raw.find(b"\r\n\r\n")
-    if end < 0:
-        end = raw.find(b"\n\n")
-    section = raw[:end + 2] if end >= 0 else raw
-    head = email.parser.BytesHeaderParser(policy=email.policy.compat32).parsebytes(section)
-    return tuple(str(v) for v in (head.get_all(name) or ()))
-
-
 def authentication_failed(
     results: Sequence[str], from_addr: str | None, trusted_authserv_id: str | None
 ) -> bool:
@@ -70,34 +60,32 @@ def authentication_failed(
 
     Only the header of the configured `authserv-id` counts (anyone can write the others);
     without one configured, only the topmost header, which the receiving server adds.
+    This rule only accuses: what clears an operator's command mail is
+    `daemon.rules.origin`, which also asks where in the header a verdict lies.
     """
-    chosen: list[str] = []
-    for value in results:
-        authserv = value.split(";", 1)[0].strip().split()[0].lower() if value.strip() else ""
+    chosen: list[AuthenticationResults] = []
+    for position, value in enumerate(results):
+        found = parse_authentication_results(value, position)
         if trusted_authserv_id:
-            if authserv == trusted_authserv_id.lower():
-                chosen.append(value)
+            if found.authserv_id == trusted_authserv_id.strip().lower():
+                chosen.append(found)
         else:
-            chosen.append(value)
+            chosen.append(found)
             break
     domain = (from_addr or "").rpartition("@")[2].lower()
-    for value in chosen:
-        verdicts: dict[str, list[str]] = {}
-        for part in value.split(";")[1:]:
-            m = _RESINFO.search(part)
-            if not m:
-                continue
-            method, result = m.group(1).lower(), m.group(2).lower()
-            about = _HEADER_FROM.search(part)
-            if method == "dkim" and about and domain and not _related(about.group(1), domain):
-                continue  # a signature by some other domain says nothing about the sender
-            verdicts.setdefault(method, []).append(result)
-        if "fail" in verdicts.get("dmarc", []):
+    for found in chosen:
+        if any(r.result == "fail" for r in found.for_method("dmarc")):
             return True
-        dkim = verdicts.get("dkim", [])
+        dkim = [r.result for r in found.for_method("dkim")
+                if not (domain and (about := _dkim_about(r)) and not _related(about, domain))]
+        # A signature by some other domain says nothing about the sender.
         if "fail" in dkim and "pass" not in dkim:
             return True
     return False
+
+
+def _dkim_about(result: MethodResult) -> str | None:
+    return result.prop("header.d") or result.prop("header.i") or result.prop("header.from")
 
 
 def _related(signer: str, domain: str) -> bool:
