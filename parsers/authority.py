@@ -82,6 +82,10 @@ PRIVATE_PARTY = _rx(
     r"\bik ben (?:opgelicht|slachtoffer|gehackt)", r"\bmijn account is gehackt",
     r"\bam fost (?:victima|înșelat|înşelat|păcălit)", r"\bblev (?:lurad|bedragen|hackad)",
     r"\bjsem se stal(?:a)? obětí", r"\bbyl(?:a)? jsem podveden",
+    # A student or researcher.
+    r"\bi am a (?:student|phd student|researcher|doctoral)",
+    r"\bmy (?:master'?s |bachelor'?s )?(?:thesis|dissertation)\b",
+    r"\bje suis (?:étudiant|chercheur)", r"\bmeine? (?:bachelor|master|doktor)arbeit",
     # A law firm acting for a client.
     r"\blaw firm\b", r"\battorneys? at law\b", r"\bon behalf of (?:our|my) client",
     r"\bour client\b", r"\bsolicitors?\b", r"\bbarrister",

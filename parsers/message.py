@@ -179,7 +179,8 @@ def _parse(raw: bytes, directory: Directory | None, case_prefix: str) -> ParsedM
                          if s.key in template.SENDER_KEYS]
     asking_text = cut_signature(
         _remove_spans(request_text, body_sender_spans or sender_spans))[:ASK_TEXT]
-    sig = requests.signals(content.subject, asking_text)
+    inherited = bool(classify.REPLY_PREFIX.match(content.subject))
+    sig = requests.signals(content.subject, asking_text, inherited=inherited)
     status = None
     if "request_status" in first:
         status = template.checked_option(first["request_status"])
@@ -226,9 +227,10 @@ def _parse(raw: bytes, directory: Directory | None, case_prefix: str) -> ParsedM
         named = len(ids)
         keyword_type = requests.request_type(
             sig, status=status, has_identifiers=bool(ids),
-            extension_near=requests.extension_near(f"{content.subject}\n{asking_text}"),
+            extension_near=requests.extension_near(
+                asking_text if inherited else f"{content.subject}\n{asking_text}"),
         )
-        tsig = topics.signals(content.subject, asking_text)
+        tsig = topics.signals(content.subject, asking_text, inherited=inherited)
         topic = topics.topic(keyword_type, sig, tsig, has_identifiers=bool(ids),
                              refers_back=case_tag.search(asking_text) is not None)
         rtype = topics.request_type_for(topic, keyword_type, tsig)
@@ -300,8 +302,13 @@ def _parse(raw: bytes, directory: Directory | None, case_prefix: str) -> ParsedM
 
     urgent = False
     if kind == "request":
-        urgency_text = _remove_spans(request_text, [(s.start, s.end) for s in request_sections
-                                                    if s.key == "urgency"])
+        # The urgency field's own words are not an urgency flag; but a sentence that only
+        # looks like a field ("This request is urgent: ...") keeps its words when it
+        # answers neither yes nor no.
+        undecided = requests.field_urgency(first.get("urgency")) is None
+        urgency_text = _remove_spans(request_text, [
+            (s.start, s.end) for s in request_sections
+            if s.key == "urgency" and (s.numbered or not undecided)])
         urgent = requests.is_urgent(rtype, content.subject, cut_signature(urgency_text)[:ASK_TEXT],
                                     first.get("urgency"))
 

@@ -36,6 +36,17 @@ PRESERVATION = _rx(
     r"megőrz", r"сохранени", r"сохранить", r"збереженн", r"зберегти", r"запазване",
     r"очуван", r"обезбеђ",
     rf"{_ART}\s*29\b",
+    # Plainer words for the same ask: keep, retain, hold the data.
+    r"\bretain\b", r"\bretention of (?:the |all )?(?:data|logs|records)",
+    r"\bhold (?:onto |on to )?(?:all |the |these )?(?:data|logs|records)", r"\bdata hold\b",
+    r"\bkeep (?:all |the |these )?(?:data|logs|records|information)\b",
+    r"\bfreez(?:e|ing) (?:the |all )?(?:data|logs)",
+    r"\bgarder (?:les|ces|l'ensemble des) (?:données|journaux|logs|traces)",
+    r"\bgel (?:rapide )?(?:des|de) données", r"\baufbewahr", r"\bvorzuhalten\b", r"\bvorhalten\b",
+    r"\bguard(?:e|en|ar) (?:los|las) (?:registros|datos|logs)",
+    r"\bmantenere i (?:log|dati)", r"\bcongelament",
+    r"\bguard(?:e|em|ar) os (?:registos|registros|dados|logs)", r"\breter os (?:dados|registos)",
+    r"\bbewaren\b", r"\bzachowani[ea] (?:logów|danych)", r"\bzachować (?:dane|logi)",
 )
 EXTENSION = _rx(
     r"\bextension\b", r"\bextend(?:ed|ing)?\b", r"prolongation", r"prolonger", r"renouvellement",
@@ -66,11 +77,19 @@ DISCLOSURE = _rx(
 )
 STORED = _rx(
     r"subscriber", r"abonn[ée]", r"bestandsdaten", r"inhaberdaten", r"suscriptor", r"abonado",
-    r"abbonat", r"assinante", r"abonent", r"\bstored (?:computer )?data\b", r"gespeicherten?",
+    r"abbonat", r"assinante", r"abonent", r"\babonat(?:ul|ului)?\b",
+    r"\bstored (?:computer )?data\b", r"gespeicherten?",
     r"données stockées", r"datos almacenados", r"dati memorizzati", r"dados armazenados",
     r"dane przechowywane", r"date stocate", r"abone", r"účastník", r"uloženýc?h? údaj",
     r"abonnent", r"naročnik", r"pretplatni", r"előfizet", r"абонент", r"tilaaja",
     rf"{_ART}\s*31\b", r"production order", r"\bcontent data\b",
+    # Who holds an account, in plainer words.
+    r"\baccount holder", r"\bcustomer (?:data|details|records|information)",
+    r"\bregistration (?:data|details|information|records)", r"\buser (?:details|data)\b",
+    r"\bdonnées d'inscription", r"\bregistrierungsdaten", r"\bkundendaten",
+    r"\bdatos (?:de registro|del titular)", r"\bdati (?:anagrafici|di registrazione)",
+    r"\bdados (?:de registo|de registro|do titular)", r"\bklantgegevens",
+    r"\bregistratiegegevens", r"\bdane (?:rejestracyjne|użytkownika)",
 )
 # Threats to life or safety. Each match counts once; two matches (the subject counts
 # twice) or one strong phrase make an emergency. "sequestro" alone is a seizure in Italian
@@ -179,7 +198,7 @@ ASK = _rx(
     r"\bsolicit(?:amos|o|a)\b", r"\bpedimos\b",
     r"\bvimos solicitar\b", r"\bsolicita-se\b", r"\bchiediamo\b", r"\brichiediamo\b",
     r"\bsi (?:chiede|richiede)\b", r"\bsolicităm\b", r"\bvă rugăm\b", r"\bprosimy\b",
-    r"\bzwracamy się z prośbą", r"\btalep (?:ediyoruz|ederiz|olunur)", r"\brica (?:ederiz|olunur)",
+    r"\bzwracamy się\b", r"\btalep (?:ediyoruz|ederiz|olunur)", r"\brica (?:ederiz|olunur)",
     r"\bžiadame\b", r"\bžádáme\b", r"\bprašome\b", r"\bpyydämme\b", r"\bverzoeken\b",
     r"\bbegär\b", r"\bzahtijevamo\b", r"\bmolimo\b",
     r"\bbegär(?:an)?\b", r"\banmoder\b", r"\bber om\b", r"\bkérjük\b", r"\bpalun\b",
@@ -189,7 +208,7 @@ ASK = _rx(
 URGENT = _rx(
     r"\burgent(?:e|es|ly|issim[oa])?\b", r"très urgent", r"\bdringend\b",
     r"\beilt\b", r"\beilig\b", r"\bsofort\b", r"\bpilne\b", r"\bpilny\b", r"\bpilna\b",
-    r"\bacil\b", r"\bnaliehav[áé]\b", r"\bnaléhavé\b", r"\bsürgős\b",
+    r"\bacil\b", r"\bnaliehav[áéý]\b", r"\bnaléhav[áéý]\b", r"\bsürgős\b", r"\burgentă\b",
     r"\bспешно\b", r"\bсрочно\b", r"\bεπείγον\b", r"\bεπείγουσα\b", r"\bkiireellinen\b",
     r"\bkiireinen\b", r"\bskubus\b", r"\bsteidzam", r"\bbrådskande\b", r"\bspoed\b",
     r"\bhasteforespørsel\b",
@@ -258,8 +277,12 @@ class TypeSignals:
                     or self.emergency >= 2 or self.information or (self.disclosure and self.ask))
 
 
-def signals(subject: str, text: str) -> TypeSignals:
-    subject, text = subject.lower(), text.lower()
+def signals(subject: str, text: str, *, inherited: bool = False) -> TypeSignals:
+    """Keyword counts in a subject (counted twice) and a text. An `inherited` subject (a
+    reply's "Re: ..." of the message answered) does not count: what a reply asks is in its
+    text (an answer in an emergency's thread is not itself an emergency, an extension's
+    thread may carry a new preservation request)."""
+    subject, text = ("" if inherited else subject.lower()), text.lower()
     both = f"{subject}\n{subject}\n{text}"  # the subject counts twice
     return TypeSignals(
         preservation=_count(PRESERVATION, both),
@@ -314,16 +337,26 @@ def extension_near(text: str) -> bool:
     return False
 
 
+def field_urgency(urgency_field: str | None) -> bool | None:
+    """What a template's urgency field answers: True (yes, high, ...), False (no, normal,
+    ...), or None when it says neither (or there is none)."""
+    if urgency_field is None or not urgency_field.strip():
+        return None
+    value = urgency_field.strip()
+    if NEGATIVE.search(value):
+        return False
+    if AFFIRMATIVE.search(value) or URGENT.search(value.lower()):
+        return True
+    return None
+
+
 def is_urgent(request: str | None, subject: str, text: str, urgency_field: str | None) -> bool:
     """Urgent: an emergency, an affirmative urgency field, or an urgency word not negated."""
     if request == "emergency_disclosure":
         return True
-    if urgency_field is not None and urgency_field.strip():
-        value = urgency_field.strip()
-        if NEGATIVE.search(value):
-            return False
-        if AFFIRMATIVE.search(value) or URGENT.search(value.lower()):
-            return True
+    answer = field_urgency(urgency_field)
+    if answer is not None:
+        return answer
     for chunk in (subject.lower(), text.lower()):
         cleaned = NOT_URGENT.sub(" ", chunk)
         if URGENT.search(cleaned):

@@ -138,7 +138,11 @@ TAKEDOWN = family(
     r"(?:down|offline)", r"\bblock(?:ing)? (?:of |access to )?(?:the |this |these )?(?:domain|"
     r"website|site|url|page|account|content|server)", r"\bremov(?:e|al of) (?:the |this )?"
     r"(?:content|website|page|account|domain|phishing)", r"\bsuspen(?:d|sion of) (?:the |this )?"
-    r"(?:domain|account|site|website)", r"\bsinkhol", r"\bshut(?:ting)? down (?:the |this )?"
+    r"(?:domain|account|site|website)", r"\bsinkhol",
+    *each("get|getting|have|having", r" (?:the |this |these )?(?:site|website|domain|page|"
+          r"content|account)s? (?:blocked|removed|suspended|taken (?:down|offline))"),
+    r"\bblock (?:the |this )?(?:\w+ )?(?:website|site|domain|url)",
+    r"\bshut(?:ting)? down (?:the |this )?"
     r"(?:site|domain|server|infrastructure)",
     *each("retrait|suppression|fermeture|blocage|désactivation", r" (?:du|de la|des|de l')\s*"
           r"(?:site|contenu|nom de domaine|domaine|compte|page|url|serveur|infrastructure)"),
@@ -205,6 +209,8 @@ CONTACT = family(
     r"\bbevestig(?:en|ing)? (?:van )?(?:het |uw |de )?(?:contactpunt|contactgegevens|adres)",
     r"\bconfirmarea (?:punctului de contact|datelor de contact|adresei)",
     r"\bpotvrzení kontakt", r"\bpotvrdenie kontakt", r"\bbekräfta (?:kontakt|adress)",
+    *each("confirm|bestätig|potwierdz|bevestig|conferm", r"\w* (?:\w+ ){0,4}(?:contact|contatt|"
+          r"kontakt|coordonnées|recapiti|contactgegevens)"),
     r"\byhteystietojen vahvist",
 )
 LEGAL = family(
@@ -301,11 +307,15 @@ def _near_ask(text: str) -> bool:
     return False
 
 
-def signals(subject: str, text: str) -> TopicSignals:
-    """The topic families in a subject and a text (both matched lower-cased)."""
+def signals(subject: str, text: str, *, inherited: bool = False) -> TopicSignals:
+    """The topic families in a subject and a text (both matched lower-cased). An `inherited`
+    subject (a reply's "Re: ..." of the message answered) names what was asked before, so
+    only an addendum or a correction is read in it."""
     subject, text = subject.lower(), text.lower()
-    both = f"{subject}\n{text}"
     head = f"{subject}\n{text[:600]}"  # a follow-up says what it is at once
+    if inherited:
+        subject = ""
+    both = f"{subject}\n{text}"
     data_in_subject = bool(PRESERVATION.search(subject) or TRAFFIC.search(subject)
                            or STORED.search(subject))
     return TopicSignals(
