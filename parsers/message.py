@@ -36,7 +36,6 @@ AUTHORITY_HEAD = 12_000  # characters read from the start for who writes ...
 AUTHORITY_TAIL = 2_000  # ... and from the end (the signature)
 
 
-
 def parse_message(
     raw: bytes, directory: Directory | None = None, *, case_prefix: str = "WK"
 ) -> ParsedMessage:
@@ -249,13 +248,8 @@ def _parse(raw: bytes, directory: Directory | None, case_prefix: str) -> ParsedM
             followed_up=bool(reply_rules),
         )
         asks = bool(sig.ask or ((keyword_type is not None or tsig.question) and not private))
-        if kind == "reply":
-            if topic == "mla_notice":
-                pass
-            elif tsig.addendum:
-                topic = "correction" if tsig.correction else "addendum"
-            else:
-                topic = None
+        if kind == "reply" and topic != "mla_notice":  # a reply says what it adds, if anything
+            topic = ("correction" if tsig.correction else "addendum") if tsig.addendum else None
     if kind != "request":
         rtype = None
         ids = ()
