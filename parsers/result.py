@@ -20,6 +20,40 @@ REQUEST_TYPES = (
 # "delivered", "relayed" and "expanded" report progress.
 BounceAction = Literal["failed", "delayed", "delivered", "relayed", "expanded"]
 BOUNCE_ACTIONS: tuple[BounceAction, ...] = ("failed", "delayed", "delivered", "relayed", "expanded")
+# What a message asks or adds, finer than `request_type` and outside the parse contract
+# (`ParsedMessage.topic`; `parsers/topics.py` maps each onto the contract's request type).
+#   emergency             threat to life or safety            -> emergency_disclosure
+#   preservation          keep data (art. 29/30)              -> preservation
+#   extension             extend an earlier preservation      -> preservation_extension
+#   traffic_disclosure    disclose traffic data (art. 30)     -> traffic_disclosure
+#   stored_data           subscriber or stored data (art. 31) -> stored_data
+#   attribution           who used an IP address or account   -> stored_data
+#   mla_notice            an MLA request follows / was sent   -> stored_data (a reply in a thread)
+#   incident_assistance   help with an incident (ransomware, intrusion, DDoS, ...)
+#                                                             -> information, or the data asked
+#   takedown              take down or block a site, domain, account
+#                                                             -> information, or the data asked
+#   contact_confirmation  confirm a contact point or address  -> information
+#   legal_question        a legal provision, basis, retention -> information
+#   information           any other question                  -> information
+#   addendum              a reply adding to an earlier request (another identifier, details)
+#   correction            a reply correcting an earlier request (a time, a time zone)
+TOPICS = (
+    "emergency",
+    "preservation",
+    "extension",
+    "traffic_disclosure",
+    "stored_data",
+    "attribution",
+    "mla_notice",
+    "incident_assistance",
+    "takedown",
+    "contact_confirmation",
+    "legal_question",
+    "information",
+    "addendum",
+    "correction",
+)
 
 
 @dataclass(frozen=True)
@@ -107,6 +141,10 @@ class ParsedMessage:
     provider: str | None = None
     language: str | None = None
     should_acknowledge: bool = False
+    # beyond the contract: what is asked, and whether the mail reads like a request
+    topic: str | None = None  # one of TOPICS, for a request or a reply; else None
+    reads_as_request: bool = False  # a request, or own text asking about identifiers it names
+    named_identifiers: int = 0  # identifiers the own text names, whatever the kind
     # header facts
     message_id: str | None = None
     in_reply_to: str | None = None
