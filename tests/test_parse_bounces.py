@@ -90,7 +90,9 @@ HUMANS: list[tuple[str, str]] = [
     ("human-postmaster-migration.eml", "other"),
     ("human-en-delivery-failure-question.eml", "other"),
     ("human-es-retraso-en-la-entrega.eml", "other"),
-    ("human-en-delivery-failed-attached.eml", "other"),
+    # An officer resends the request that did not reach us, attached: the request is the
+    # content (a forward sent to us for action), never a bounce.
+    ("human-en-delivery-failed-attached.eml", "request"),
     ("human-postmaster-undeliverable-announcement.eml", "other"),
     ("human-en-pasted-under-bounce-subject.eml", "reply"),
 ]
