@@ -128,12 +128,12 @@ def test_idle_wakes_on_new_mail(dovecot: Dovecot) -> None:
         mb.select("INBOX")
         assert mb.can_idle()
         mb.idle_start()
-        assert mb.idle_check(0.3) is False
+        assert mb.idle_wait(0.3) is False
         started = time.monotonic()
         dovecot.append(request_mail(5).as_bytes())
         woke = False
         while not woke and time.monotonic() - started < 5:
-            woke = mb.idle_check(0.5)
+            woke = mb.idle_wait(0.5)
         mb.idle_stop()
         assert woke and time.monotonic() - started < 2
         assert mb.uids_after(0) == [1]
@@ -154,7 +154,7 @@ def test_mail_arriving_before_idle_is_noticed(dovecot: Dovecot) -> None:
         assert mb.arrived() is True
         assert mb.arrived() is False  # told once
         mb.idle_start()
-        assert mb.idle_check(0.5) is False  # IDLE itself would never have said so
+        assert mb.idle_wait(0.5) is False  # IDLE itself would never have said so
         mb.idle_stop()
         assert mb.uids_after(1) == [2]
     finally:
