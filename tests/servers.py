@@ -21,7 +21,7 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.message import EmailMessage
@@ -617,13 +617,17 @@ class SplitProxy:
                     if end < len(data):
                         await asyncio.sleep(self.random.uniform(0.0005, self.max_pause))
 
+        async def quietly(pump: Callable[[], Awaitable[None]]) -> None:
+            with contextlib.suppress(OSError, ConnectionError):  # the cut, or a peer's close
+                await pump()
+
+        tasks = [asyncio.ensure_future(quietly(to_server)),
+                 asyncio.ensure_future(quietly(to_client))]
         try:
-            await asyncio.wait([asyncio.ensure_future(to_server()),
-                                asyncio.ensure_future(to_client())],
-                               return_when=asyncio.FIRST_COMPLETED)
-        except (OSError, asyncio.CancelledError):
-            pass
+            await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
         finally:
+            for task in tasks:
+                task.cancel()
             for w in pair:
                 w.transport.abort()
             self._writers -= pair
