@@ -559,8 +559,10 @@ class SplitProxy:
         self.random = random.Random(seed)  # the same cuts on every run of a test
         self.pieces = 0  # server writes delivered in more than one piece
         self.connections = 0
+        self.from_clients = bytearray()  # every byte the clients sent, in order
         self._refusing = False
         self._writers: set[asyncio.StreamWriter] = set()
+        self._clients: set[asyncio.StreamWriter] = set()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stopping = asyncio.Event()
         self._ready = threading.Event()
@@ -599,9 +601,11 @@ class SplitProxy:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         pair = {writer, up_writer}
         self._writers |= pair
+        self._clients.add(writer)
 
         async def to_server() -> None:
             while data := await reader.read(65536):
+                self.from_clients += data
                 up_writer.write(data)
                 await up_writer.drain()
 
@@ -631,6 +635,7 @@ class SplitProxy:
             for w in pair:
                 w.transport.abort()
             self._writers -= pair
+            self._clients.discard(writer)
 
     def cut(self) -> None:
         """Drop every open connection now: no BYE, no orderly close of the IMAP session."""
@@ -640,6 +645,16 @@ class SplitProxy:
 
         assert self._loop is not None
         self._loop.call_soon_threadsafe(drop)
+
+    def inject(self, data: bytes) -> None:
+        """Write bytes to every client as if the server had sent them (a stream that no
+        longer makes sense: the client must drop the connection, not answer it)."""
+        def write() -> None:
+            for w in list(self._clients):
+                w.write(data)
+
+        assert self._loop is not None
+        self._loop.call_soon_threadsafe(write)
 
     def refuse(self) -> None:
         self._refusing = True

@@ -91,6 +91,37 @@ def test_a_cut_connection_in_idle_is_lost_at_once(dovecot: Dovecot, proxy: Split
         mb.idle_wait(0.1)
 
 
+def test_a_response_out_of_step_is_never_answered_with_done(
+    dovecot: Dovecot, proxy: SplitProxy,
+) -> None:
+    """A line during IDLE that no IMAP server would send: the connection is lost at once
+    with that line as the cause, and DONE is never sent on the stream out of step."""
+    mb = connected(proxy.port)
+    mb.select("INBOX")
+    mb.idle_start()
+    assert mb.idle_wait(0.1) is False
+    sent_before = len(proxy.from_clients)
+    proxy.inject(b"garbage that is not IMAP\r\n")
+    with pytest.raises(ConnectionLost, match="garbage"):
+        wait_for_push(mb, 5)
+    mb.close()
+    time.sleep(0.2)  # anything close() had sent would have reached the proxy by now
+    assert b"DONE" not in proxy.from_clients[sent_before:]
+    assert b"LOGOUT" not in proxy.from_clients[sent_before:]
+
+
+def test_bye_during_idle_is_a_lost_connection_with_the_servers_words(dovecot: Dovecot) -> None:
+    """An administrator's kick (BYE) during IDLE ends the connection with the server's
+    words as the cause."""
+    mb = connected(dovecot.port)
+    mb.select("INBOX")
+    mb.idle_start()
+    dovecot.doveadm("kick", "desk")
+    with pytest.raises(ConnectionLost, match="the server ended the session"):
+        wait_for_push(mb, 5)
+    mb.close()
+
+
 def test_a_dead_server_is_lost_in_every_command(dovecot: Dovecot, proxy: SplitProxy) -> None:
     """After a cut, the next command fails as ConnectionLost with the real cause, and the
     connection is never used again."""

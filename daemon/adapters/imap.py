@@ -82,8 +82,8 @@ class ConnectionLost(MailboxError):
 # error reported is not the real one. End of file is swallowed and returned as "nothing
 # new", which a loop calling it again spins on (both watchers at 100 % CPU after a server
 # crash). And it polls the socket while imaplib may already hold the next response in its
-# read-ahead buffer, or TLS in its record buffer, so a response that came with the IDLE
-# continuation waits for the poll (issue #321).
+# read-ahead buffer, or TLS in its record buffer, so a response that came together with
+# the IDLE continuation waits for the poll.
 #
 # So every byte of a connection is read here, by a blocking socket with a timeout into one
 # line buffer that outlives a timeout: imaplib documents `read` and `readline` as the
@@ -127,7 +127,7 @@ class _LineReader:
                 del buf[:end + 1]
                 return line
             if len(buf) > MAX_LINE:
-                raise imaplib.IMAP4.error(f"got more than {MAX_LINE} bytes")
+                raise imaplib.IMAP4.abort(f"a response line of more than {MAX_LINE} bytes")
             searched = len(buf)
             if not self._fill(buf):  # EOF: imaplib reports a cut line or "EOF"
                 line = bytes(buf)
@@ -316,9 +316,11 @@ class Mailbox:
         with contextlib.suppress(Exception):  # nothing more can be done
             client.shutdown()
 
-    def _lost(self, what: str, exc: BaseException) -> ConnectionLost:
+    def _lost(self, what: str, cause: BaseException | str) -> ConnectionLost:
+        """Mark the connection unusable; the error names the command and the real cause."""
         self.broken = True
-        return ConnectionLost(f"{what}: {_describe(exc)}")
+        text = cause if isinstance(cause, str) else _describe(cause)
+        return ConnectionLost(f"{what}: {text}")
 
     def _call(self, what: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
         """Run one IMAP command; every transport or protocol failure becomes MailboxError:
@@ -449,8 +451,8 @@ class Mailbox:
         if kind is not None:
             name = kind.group(1).upper()
             if name == b"BYE":
-                raise self._lost(what, ConnectionError(
-                    f"the server said {resp[2:].decode('ascii', 'replace')[:200]}"))
+                said = bytes(resp[2:]).decode("utf-8", "replace")[:200]
+                raise self._lost(what, f"the server ended the session: {said}")
             if name in _CHANGES:
                 self._idle_changed = True
         return bytes(resp)
@@ -498,12 +500,12 @@ class Mailbox:
             left = deadline - time.monotonic()
             ready = self._imap().line_ready(max(left, 0.0))
             if ready is None:
-                raise self._lost("IDLE", imaplib.IMAP4.abort("socket error: EOF"))
+                raise self._lost("IDLE", "the server closed the connection (no BYE)")
             if not ready:
                 return False
             resp = self._response("IDLE")
             if resp is None:
-                raise self._lost("IDLE", ProtocolError("unexpected continuation request"))
+                raise self._lost("IDLE", "unexpected continuation request from the server")
             done = self._tagged(tag)
             if done is not None:  # the server ended IDLE by itself
                 self._idle_tag = None
@@ -526,7 +528,7 @@ class Mailbox:
             raise self._lost("DONE", exc) from exc
         while (done := self._tagged(tag)) is None:
             if self._response("DONE") is None:
-                raise self._lost("DONE", ProtocolError("unexpected continuation request"))
+                raise self._lost("DONE", "unexpected continuation request from the server")
         if done[0] != "OK":
             raise MailboxError(f"DONE: {done[0]} {done[1].decode('utf-8', 'replace')}")
 
