@@ -190,3 +190,24 @@ def test_arrival_reported_inside_another_command_is_not_lost(
         assert mb.arrived() is False  # told once
     finally:
         mb.close()
+
+
+def test_mail_landing_just_before_idle_is_reported_at_once(dovecot: Dovecot) -> None:
+    """A message that lands after the NOOP but before IDLE: the server reports it together
+    with IDLE's go-ahead, in the same read; IDLE wakes at once instead of at the poll
+    (imaplib had buffered that report where a poll of the socket could not see it)."""
+    dovecot.append(request_mail(1).as_bytes())
+    mb = connected(dovecot)
+    try:
+        mb.select("INBOX")
+        for i in range(5):
+            assert mb.arrived() is False
+            dovecot.append(request_mail(2 + i).as_bytes())
+            mb.idle_start()
+            started = time.monotonic()
+            assert mb.idle_wait(3.0) is True
+            assert time.monotonic() - started < 0.5
+            mb.idle_stop()
+            assert mb.select("INBOX").exists == 2 + i
+    finally:
+        mb.close()
