@@ -318,12 +318,32 @@ class ImapAccount:
 
     def append_many(self, raws: list[bytes], folder: str = "INBOX",
                     user: str | None = None) -> None:
-        c = self.client(user)
-        try:
-            for raw in raws:
-                c.append(folder, raw)
-        finally:
-            c.logout()
+        """Every message in one pipelined write (LITERAL+, which pymap and Cyrus offer):
+        seeding 500 messages takes seconds, not the half minute of one round trip each."""
+        with socket.create_connection((self.host, self.port), 30) as sock:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            replies = sock.makefile("rb")
+            replies.readline()  # the greeting
+            sock.sendall(f'L LOGIN "{user or self.user}" "{self.password}"\r\n'.encode())
+            if not _tagged_ok(replies, b"L"):
+                raise RuntimeError(f"seeding login as {user or self.user} refused")
+            out = bytearray()
+            for i, raw in enumerate(raws):
+                raw = raw.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+                out += f'A{i} APPEND "{folder}" {{{len(raw)}+}}\r\n'.encode() + raw + b"\r\n"
+            sock.sendall(out)
+            for i in range(len(raws)):
+                if not _tagged_ok(replies, f"A{i}".encode()):
+                    raise RuntimeError(f"seeding: APPEND {i} into {folder} refused")
+            sock.sendall(b"Z LOGOUT\r\n")
+
+
+def _tagged_ok(replies: Any, tag: bytes) -> bool:
+    """Read up to the tagged answer for `tag`; whether it is OK."""
+    while line := replies.readline():
+        if line.startswith(tag + b" "):
+            return line[len(tag) + 1:].upper().startswith(b"OK")
+    return False
 
 
 class Pymap(ImapAccount):

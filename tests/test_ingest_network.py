@@ -325,3 +325,56 @@ def test_a_database_error_in_a_watcher_is_not_an_imap_reconnect(
     assert failed[0]["cause"] == "database" and failed[0]["mailbox"] == "INBOX"
     assert "messages" in str(failed[0]["error"])
     assert daemon.events("imap_reconnecting") == []
+
+
+def _settings(**imap: object) -> object:
+    from config.settings import Settings
+
+    return Settings(imap={"poll_seconds": 60, "idle_fallback_seconds": 10, **imap})
+
+
+def test_idle_watch_falls_back_after_two_silent_finds() -> None:
+    """A full IDLE period that a poll then finds mail after, twice in a row, switches the
+    folder to the fallback period; one such find, or a push in between, does not."""
+    from daemon.inbound.sync import PassResult
+    from daemon.process.service import PUSHED, TIMED_OUT, IdleWatch
+
+    settings = _settings()
+    found, nothing = PassResult(fetched=1), PassResult()
+    watch = IdleWatch()
+    assert watch.period(settings) == 60
+    watch.learn(settings, "INBOX", TIMED_OUT, 60, found)
+    watch.learn(settings, "INBOX", PUSHED, 3, found)  # the server did push: start again
+    watch.learn(settings, "INBOX", TIMED_OUT, 60, found)
+    assert not watch.fallback
+    watch.learn(settings, "INBOX", TIMED_OUT, 60, nothing)  # nothing to report: no evidence
+    watch.learn(settings, "INBOX", TIMED_OUT, 60, found)
+    assert watch.fallback and watch.period(settings) == 10
+
+
+def test_idle_watch_needs_an_idle_longer_than_the_fallback() -> None:
+    """With a poll shorter than the fallback period, mail found at the end of an IDLE is
+    no evidence of a silent server (it may have landed just before)."""
+    from daemon.inbound.sync import PassResult
+    from daemon.process.service import TIMED_OUT, IdleWatch
+
+    settings = _settings(poll_seconds=2)
+    watch = IdleWatch()
+    for _ in range(5):
+        watch.learn(settings, "INBOX", TIMED_OUT, 2, PassResult(fetched=1))
+    assert not watch.fallback and watch.period(settings) == 2
+
+
+def test_idle_watch_counts_empty_wakes_for_the_reissue_backoff() -> None:
+    """An IDLE woken at once with nothing new, again and again, is counted (the watcher
+    then pauses, growing, before the next IDLE); a wake that finds mail resets it."""
+    from daemon.inbound.sync import PassResult
+    from daemon.process.service import PUSHED, IdleWatch
+
+    settings = _settings()
+    watch = IdleWatch()
+    for _ in range(3):
+        watch.learn(settings, "INBOX", PUSHED, 0.01, PassResult())
+    assert watch.empty_wakes == 3
+    watch.learn(settings, "INBOX", PUSHED, 0.01, PassResult(fetched=1))
+    assert watch.empty_wakes == 0
