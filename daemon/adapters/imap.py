@@ -218,7 +218,7 @@ def _describe(exc: BaseException) -> str:
     if isinstance(exc, TimeoutError):
         return "no answer from the server within the timeout"
     if isinstance(exc, ConnectionError):
-        return f"the connection was closed ({type(exc).__name__})"
+        return f"the server closed the connection ({type(exc).__name__}, no BYE)"
     return _one_line(exc)
 
 
