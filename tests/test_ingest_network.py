@@ -78,6 +78,10 @@ class Daemon:
     def warnings(self) -> list[dict[str, object]]:
         return [e for e in events(self.log) if e.get("event") in CONNECTION_WARNINGS]
 
+    def both_reconnecting(self) -> bool:
+        """Whether both watchers (INBOX and Sent) have logged a reconnect."""
+        return {e["mailbox"] for e in self.events("imap_reconnecting")} >= {"INBOX", "Sent"}
+
     def wait_watching(self, folders: int = 2, timeout: float = 60) -> None:
         wait_until(lambda: watching(self.sessions, folders), timeout, "watchers in IDLE")
 
@@ -182,12 +186,11 @@ def test_a_cut_without_bye_is_noticed_at_once_without_spinning(
     daemon.wait_watching()
     proxy.refuse()
     proxy.cut()
-    noticed = wait_until(lambda: len({e["mailbox"] for e in
-                                      daemon.events("imap_reconnecting")}) == 2, 5,
-                         "both watchers noticed the cut")
+    noticed = wait_until(daemon.both_reconnecting, 5, "both watchers noticed the cut")
     assert noticed < 5
     first = {e["mailbox"]: e["error"] for e in daemon.events("imap_reconnecting")
              if e["attempt"] == 1}
+    assert set(first) == {"INBOX", "Sent"}
     assert all("closed the connection" in str(err) for err in first.values()), first
     spent = _cpu_while(daemon, 6.0)
     assert spent < 1.0, f"{spent:.2f} CPU-seconds in 6 s of outage"
@@ -205,8 +208,7 @@ def test_dovecot_killed_under_idle_is_noticed_and_waited_out(
     daemon = run_daemon(target)
     daemon.wait_watching()
     dovecot.stop()
-    wait_until(lambda: len({e["mailbox"] for e in daemon.events("imap_reconnecting")}) == 2,
-               5, "both watchers noticed the crash")
+    wait_until(daemon.both_reconnecting, 5, "both watchers noticed the crash")
     spent = _cpu_while(daemon, 5.0)
     assert spent < 1.0, f"{spent:.2f} CPU-seconds in 5 s of outage"
     dovecot.restart()
@@ -247,8 +249,7 @@ def test_cyrus_killed_under_idle_is_noticed_and_waited_out(
     daemon = run_daemon(target)
     daemon.wait_watching()
     cyrus.stop()
-    wait_until(lambda: len({e["mailbox"] for e in daemon.events("imap_reconnecting")}) == 2,
-               5, "both watchers noticed the crash")
+    wait_until(daemon.both_reconnecting, 5, "both watchers noticed the crash")
     spent = _cpu_while(daemon, 5.0)
     assert spent < 1.0, f"{spent:.2f} CPU-seconds in 5 s of outage"
     cyrus.restart()
@@ -324,7 +325,8 @@ def test_a_database_error_in_a_watcher_is_not_an_imap_reconnect(
     failed = daemon.events("watcher_failed")
     assert failed[0]["cause"] == "database" and failed[0]["mailbox"] == "INBOX"
     assert "messages" in str(failed[0]["error"])
-    assert daemon.events("imap_reconnecting") == []
+    assert daemon.events("imap_reconnecting") == [] == daemon.events("imap_reconnected")
+    wait_until(lambda: len(daemon.events("watcher_resumed")) >= 1, 20, "watcher_resumed")
 
 
 def _settings(**imap: object) -> object:

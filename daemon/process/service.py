@@ -374,10 +374,12 @@ class Service:
         other failure (the database, a bug) is `watcher_failed` with its own: both retried
         with the same capped backoff, so that neither can spin."""
         attempt = 0
+        resumed = "imap_reconnected"  # or "watcher_resumed" after a failure not IMAP's
         idle = IdleWatch()
+        # The folder's name once known (the Sent folder is found after login), for the log.
+        name = self.settings.imap.inbox if role == "inbox" else role
         while not self.stop.is_set():
             mailbox = Mailbox(self.settings.imap)
-            name = self.settings.imap.inbox if role == "inbox" else role
             try:
                 mailbox.connect()
                 folder = self._folder_for(role, mailbox)
@@ -385,11 +387,13 @@ class Service:
                     return  # no Sent folder on this server; already logged
                 name = folder.name
                 with structlog.contextvars.bound_contextvars(mailbox=folder.name):
-                    if attempt:
-                        log.info("imap_reconnected", attempt=attempt)
+                    if attempt and resumed == "imap_reconnected":
+                        log.info(resumed, attempt=attempt)
                     wake, waited = CONNECTED, 0.0
                     while not self.stop.is_set():
                         result = self._sync(mailbox, folder)
+                        if attempt and resumed == "watcher_resumed":  # the pass went through
+                            log.info(resumed, attempt=attempt)
                         attempt = 0
                         idle.learn(self.settings, folder.name, wake, waited, result)
                         started = time.monotonic()
@@ -397,6 +401,7 @@ class Service:
                         waited = time.monotonic() - started
             except MailboxError as exc:
                 attempt += 1
+                resumed = "imap_reconnected"
                 delay = backoff_delay(self.settings, attempt)
                 log.warning("imap_reconnecting", mailbox=name, attempt=attempt,
                             delay_s=round(delay, 2), error=str(exc))
@@ -404,6 +409,7 @@ class Service:
                 self.stop.wait(delay)
             except Exception as exc:  # not IMAP's: reported as what it is, then retried
                 attempt += 1
+                resumed = "watcher_resumed"
                 delay = backoff_delay(self.settings, attempt)
                 cause = "database" if isinstance(exc, SQLAlchemyError) else "internal"
                 log.error("watcher_failed", mailbox=name, cause=cause, attempt=attempt,
