@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import shutil
 import signal
 import statistics
 import sys
@@ -118,6 +119,7 @@ def measure(kind: str, messages: int, db_url: str, busy: bool) -> list[float]:
     finally:
         sink.stop()
         engine.dispose()
+        shutil.rmtree(root, ignore_errors=True)
 
 
 def main() -> int:
@@ -139,6 +141,7 @@ def main() -> int:
         finally:
             if args.database == "postgresql":
                 drop_pg_database(db_url)
+            shutil.rmtree(root, ignore_errors=True)
         print(f"{kind:8s} median {statistics.median(got) * 1000:6.0f} ms   "
               f"max {max(got) * 1000:6.0f} ms   min {min(got) * 1000:6.0f} ms")
     return 0
