@@ -69,6 +69,7 @@ demo: $(STAMP)
 bench: $(STAMP) dovecot
 	$(BIN)/python bench/parse.py
 	$(BIN)/python bench/ingest.py
+	$(BIN)/python bench/idle_latency.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

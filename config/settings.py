@@ -99,6 +99,7 @@ class ImapSettings(Section):
     idle: bool = True
     idle_renew_seconds: int = Field(25 * 60, ge=30, le=29 * 60)
     poll_seconds: int = Field(60, ge=1)
+    idle_fallback_seconds: int = Field(10, ge=1)
     timeout_seconds: float = Field(30.0, gt=0)
     batch_size: int = Field(50, ge=1, le=1000)
     max_message_bytes: int = Field(50 * 1024 * 1024, ge=1024)

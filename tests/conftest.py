@@ -17,11 +17,18 @@ from sqlalchemy.orm import Session, sessionmaker
 from daemon.store.db import make_engine, session_factory, upgrade
 from models import Base
 from tests.servers import (
+    Cyrus,
+    CyrusUnavailable,
     Dovecot,
+    Pymap,
     SmtpSink,
+    SplitProxy,
     create_pg_database,
     drop_pg_database,
+    running_cyrus,
     running_dovecot,
+    running_pymap,
+    split_proxy,
 )
 
 REPO = Path(__file__).resolve().parents[1]
@@ -40,6 +47,73 @@ def dovecot(dovecot_server: Dovecot) -> Dovecot:
     if dovecot_server.master_pid() is None:
         dovecot_server.restart()
     return dovecot_server
+
+
+@pytest.fixture(scope="session")
+def dovecot_tls_server() -> Iterator[Dovecot]:
+    """A second private Dovecot that also serves implicit TLS with a self-signed
+    certificate (its `ca_file`), started only for the tests that ask for it."""
+    with running_dovecot(tls=True) as server:
+        yield server
+
+
+@pytest.fixture
+def dovecot_tls(dovecot_tls_server: Dovecot) -> Dovecot:
+    dovecot_tls_server.reset_user()
+    if dovecot_tls_server.master_pid() is None:
+        dovecot_tls_server.restart()
+    return dovecot_tls_server
+
+
+@pytest.fixture
+def proxy(dovecot: Dovecot) -> Iterator[SplitProxy]:
+    """The splitting, cutting proxy in front of this test's Dovecot."""
+    with split_proxy(dovecot.port) as p:
+        yield p
+
+
+@pytest.fixture
+def pymap() -> Iterator[Pymap]:
+    """A fresh pymap server (in memory, its own process) with INBOX and Sent."""
+    with running_pymap() as server:
+        yield server
+
+
+def _cyrus(push: bool) -> Iterator[Cyrus]:
+    try:
+        with running_cyrus(push=push) as server:
+            yield server
+    except CyrusUnavailable as exc:
+        # Loud, one line: a machine that cannot fetch Debian's packages must not pass
+        # these tests by skipping them.
+        pytest.fail(str(exc), pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def cyrus_server() -> Iterator[Cyrus]:
+    yield from _cyrus(push=True)
+
+
+@pytest.fixture(scope="session")
+def cyrus_silent_server() -> Iterator[Cyrus]:
+    yield from _cyrus(push=False)
+
+
+@pytest.fixture
+def cyrus(cyrus_server: Cyrus) -> Cyrus:
+    """The session's Cyrus IMAP (IDLE pushes, through idled) with a new, empty user."""
+    if cyrus_server.proc is None:
+        cyrus_server.restart()
+    cyrus_server.new_user()
+    return cyrus_server
+
+
+@pytest.fixture
+def cyrus_silent(cyrus_silent_server: Cyrus) -> Cyrus:
+    """A Cyrus IMAP whose IDLE reports nothing for a minute (no idled, the default
+    imapidlepoll of 60 s), with a new, empty user."""
+    cyrus_silent_server.new_user()
+    return cyrus_silent_server
 
 
 @pytest.fixture(scope="session")

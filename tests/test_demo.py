@@ -53,3 +53,21 @@ def test_demo_plays_the_day_and_prints_the_summary(tmp_path: Path) -> None:
     prompt = next(line for line in result.stderr.splitlines() if "call_prompted" in line)
     assert "desk_time='Tue 16:15'" in prompt
     assert "Traceback" not in result.stderr
+
+
+# Any event about a connection, a retry or a failure (reconnects, the IMAP and SMTP
+# servers, the database, leadership, a duty that failed).
+CONNECTION_EVENTS = ("imap_", "watcher_failed", "idle_not_pushing", "sent_folder_not_found",
+                     "smtp_", "_failed", "mail_retry_scheduled", "leadership_lost", "database_",
+                     "shutdown_stalled")
+
+
+def test_demo_played_three_times_logs_no_connection_warning(tmp_path: Path) -> None:
+    """The embedded pymap writes response lines in several segments: three plays of the
+    demo log not one reconnect or other connection warning."""
+    for play in range(3):
+        result = run_cli("demo", cwd=tmp_path, timeout=60)
+        assert result.returncode == 0, result.stderr[-2000:]
+        found = [line for line in result.stderr.splitlines()
+                 if any(event in line for event in CONNECTION_EVENTS)]
+        assert found == [], f"play {play + 1}: {found}"

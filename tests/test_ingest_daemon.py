@@ -23,6 +23,7 @@ from tests.test_ingest_support import (
     request_mail,
     seed_directory,
     wait_until,
+    watching,
     write_config,
 )
 
@@ -45,16 +46,16 @@ def test_idle_commits_a_case_within_two_seconds(
     tmp_path: Path, db_url: str, sessions: sessionmaker[Session], dovecot: Dovecot,
     smtp_sink: SmtpSink,
 ) -> None:
-    """With IDLE (polling only every 60 s), an appended request is a case within 2 s (median)."""
+    """With IDLE (polling only every 60 s), an appended request is a case within 2 s
+    (median) and 10 s (worst): the test waits for both watchers to be in IDLE (their
+    checkpoints say so) and for each case row, never for a fixed time."""
     seed_directory(sessions)
     config = write_config(tmp_path, imap_port=dovecot.port, smtp_port=smtp_sink.port,
                           db_url=db_url, poll_seconds=60)
     log = tmp_path / "daemon.log"
     proc = daemon_process(config, log=log)
     try:
-        wait_until(lambda: any(e.get("event") == "folder_synced" or e.get("event")
-                               == "daemon_started" for e in _events(log)), 20, "daemon start")
-        time.sleep(0.5)  # both watchers in IDLE
+        wait_until(lambda: watching(sessions), 30, "both watchers in IDLE")
         delays = []
         for i in range(5):
             mail = request_mail(900 + i)
@@ -62,7 +63,9 @@ def test_idle_commits_a_case_within_two_seconds(
             dovecot.append(mail.as_bytes())
             delays.append(wait_until(partial(_has_case, sessions, mid), 30, "case"))
         assert statistics.median(delays) < 2.0, delays
+        assert max(delays) < 10.0, delays
         assert count(sessions, Case) == 5
+        assert not [e for e in _events(log) if e.get("event") == "imap_reconnecting"]
     finally:
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=10) == 0
@@ -80,9 +83,7 @@ def test_mail_arriving_during_a_catch_up_is_not_left_for_the_poll(
     log = tmp_path / "daemon.log"
     proc = daemon_process(config, log=log)
     try:
-        wait_until(lambda: any(e.get("event") == "daemon_started" for e in _events(log)), 20,
-                   "daemon start")
-        time.sleep(0.5)
+        wait_until(lambda: watching(sessions), 30, "both watchers in IDLE")
         mids = []
         for burst in range(6):
             for i in range(4):
@@ -214,9 +215,7 @@ def test_sighup_reloads_directory_file_and_templates(
     log = tmp_path / "daemon.log"
     proc = daemon_process(config, log=log)
     try:
-        wait_until(lambda: any(e.get("event") == "daemon_started" for e in _events(log)),
-                   30, "daemon start")
-        time.sleep(0.5)  # both watchers in IDLE
+        wait_until(lambda: watching(sessions), 30, "both watchers in IDLE")
         first = request_mail(960, sender=PARTNERS["FR"][0])
         dovecot.append(first.as_bytes())
         wait_until(lambda: _case_country(sessions, first["Message-ID"].strip("<>")) == "FR",

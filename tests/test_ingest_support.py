@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from daemon.store.db import transaction
-from models import Case, ContactEmail, ContactPointRow, Message
+from models import Case, ContactEmail, ContactPointRow, MailboxCheckpoint, Message
 
 REPO = Path(__file__).resolve().parents[1]
 OFFICIAL = "poc247@ncc.gov.example"
@@ -87,7 +87,7 @@ def reply_mail(original: EmailMessage, *, sender: str, to: str = OFFICIAL,
 
 
 def write_config(tmp_path: Path, *, imap_port: int, smtp_port: int, db_url: str,
-                 extra: str = "", poll_seconds: int = 2) -> Path:
+                 extra: str = "", poll_seconds: int = 2, username: str = "desk") -> Path:
     path = tmp_path / "watchkeeper.toml"
     path.write_text(f"""
 [database]
@@ -97,7 +97,7 @@ url = "{db_url}"
 host = "127.0.0.1"
 port = {imap_port}
 tls = "none"
-username = "desk"
+username = "{username}"
 poll_seconds = {poll_seconds}
 reconnect_initial_seconds = 0.2
 reconnect_max_seconds = 2.0
@@ -145,3 +145,31 @@ def wait_until(predicate: Callable[[], bool], timeout: float, what: str) -> floa
 def count(sessions: sessionmaker[Session], model: type[Message] | type[Case]) -> int:
     with sessions() as session:
         return int(session.scalar(select(func.count()).select_from(model)) or 0)
+
+
+def events(log: Path) -> list[dict[str, object]]:
+    """The daemon's JSON log lines, parsed."""
+    import json
+
+    if not log.exists():
+        return []
+    out = []
+    for line in log.read_text(encoding="utf-8", errors="replace").splitlines():
+        if line.startswith("{"):
+            out.append(json.loads(line))
+    return out
+
+
+def stored(sessions: sessionmaker[Session], message_id: str) -> bool:
+    """Whether the message with this Message-ID is committed."""
+    with sessions() as session:
+        return session.scalar(select(Message.id).where(Message.message_id == message_id)
+                              .limit(1)) is not None
+
+
+def watching(sessions: sessionmaker[Session], folders: int = 2) -> bool:
+    """Whether `folders` watchers have caught up and wait in IDLE (the checkpoint says
+    so): from then on an arrival is the server's to report, not a catch-up's."""
+    with sessions() as session:
+        rows = session.scalars(select(MailboxCheckpoint)).all()
+        return sum(1 for cp in rows if cp.idle) >= folders

@@ -128,12 +128,12 @@ def test_idle_wakes_on_new_mail(dovecot: Dovecot) -> None:
         mb.select("INBOX")
         assert mb.can_idle()
         mb.idle_start()
-        assert mb.idle_check(0.3) is False
+        assert mb.idle_wait(0.3) is False
         started = time.monotonic()
         dovecot.append(request_mail(5).as_bytes())
         woke = False
         while not woke and time.monotonic() - started < 5:
-            woke = mb.idle_check(0.5)
+            woke = mb.idle_wait(0.5)
         mb.idle_stop()
         assert woke and time.monotonic() - started < 2
         assert mb.uids_after(0) == [1]
@@ -154,7 +154,7 @@ def test_mail_arriving_before_idle_is_noticed(dovecot: Dovecot) -> None:
         assert mb.arrived() is True
         assert mb.arrived() is False  # told once
         mb.idle_start()
-        assert mb.idle_check(0.5) is False  # IDLE itself would never have said so
+        assert mb.idle_wait(0.5) is False  # IDLE itself would never have said so
         mb.idle_stop()
         assert mb.uids_after(1) == [2]
     finally:
@@ -188,5 +188,26 @@ def test_arrival_reported_inside_another_command_is_not_lost(
             assert mb.uids_after(5) == []
         assert mb.arrived() is True
         assert mb.arrived() is False  # told once
+    finally:
+        mb.close()
+
+
+def test_mail_landing_just_before_idle_is_reported_at_once(dovecot: Dovecot) -> None:
+    """A message that lands after the NOOP but before IDLE: the server reports it together
+    with IDLE's go-ahead, in the same read; IDLE wakes at once instead of at the poll
+    (imaplib had buffered that report where a poll of the socket could not see it)."""
+    dovecot.append(request_mail(1).as_bytes())
+    mb = connected(dovecot)
+    try:
+        mb.select("INBOX")
+        for i in range(5):
+            assert mb.arrived() is False
+            dovecot.append(request_mail(2 + i).as_bytes())
+            mb.idle_start()
+            started = time.monotonic()
+            assert mb.idle_wait(3.0) is True
+            assert time.monotonic() - started < 0.5
+            mb.idle_stop()
+            assert mb.select("INBOX").exists == 2 + i
     finally:
         mb.close()

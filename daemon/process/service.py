@@ -22,7 +22,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from config.settings import Settings
 from daemon import __version__
 from daemon.adapters.imap import Mailbox, MailboxError
-from daemon.inbound.sync import Folder, record_error, record_idle, sync_folder
+from daemon.inbound.sync import Folder, PassResult, record_error, record_idle, sync_folder
 from daemon.outbound import delivery as sender
 from daemon.outbound import templates
 from daemon.process import jobs, scheduler
@@ -42,6 +42,14 @@ STOP_CHECK_SECONDS = 1.0
 # cut short: a job or a call that never returns must not keep alive a daemon that was told
 # to stop, or that lost its leadership and has to make way (and be restarted as a standby).
 SHUTDOWN_GRACE_SECONDS = 12.0
+# A server that answers IDLE and then ends it at once, or wakes it for nothing, again and
+# again, is given IDLE again only after a growing pause (up to this), not in a tight loop.
+IDLE_REISSUE_MAX_SECONDS = 5.0
+IDLE_SHORT_SECONDS = 1.0  # an IDLE that ended this soon, with nothing new, counts as empty
+
+# Why a watcher stopped waiting: the server pushed a change, the IDLE period (or the poll
+# interval) ran out, a NOOP before IDLE found mail, or a new connection.
+PUSHED, TIMED_OUT, NOTICED, CONNECTED = "pushed", "timed_out", "noticed", "connected"
 
 
 def run_daemon(ctx: AppContext, once: bool) -> int:
@@ -86,6 +94,45 @@ def backoff_delay(settings: Settings, attempt: int) -> float:
     return random.uniform(ceiling / 2, ceiling)  # jitter, not cryptography
 
 
+class IdleWatch:
+    """What one folder's watcher learned about the server's IDLE, kept across reconnects:
+    a poll that found mail IDLE had not reported, twice in a row, means this server's IDLE
+    does not push (Cyrus with its default `imapidlepoll`); the folder is then polled every
+    `imap.idle_fallback_seconds` while IDLE stays on for the servers that do push late."""
+
+    def __init__(self) -> None:
+        self.fallback = False
+        self.missed = 0
+        self.empty_wakes = 0
+
+    def period(self, settings: Settings) -> float:
+        imap = settings.imap
+        limit = float(min(imap.poll_seconds, imap.idle_renew_seconds))
+        return min(limit, float(imap.idle_fallback_seconds)) if self.fallback else limit
+
+    def learn(self, settings: Settings, folder: str, wake: str, waited: float,
+              result: PassResult) -> None:
+        """After the pass that followed a wake-up: did IDLE tell us about that mail?"""
+        if wake == PUSHED:
+            if result.fetched:
+                self.missed = self.empty_wakes = 0
+            elif waited < IDLE_SHORT_SECONDS:
+                self.empty_wakes += 1
+            return
+        self.empty_wakes = 0
+        fallback_s = settings.imap.idle_fallback_seconds
+        # Only an IDLE that lasted longer than the fallback poll is evidence: with a short
+        # poll interval, mail landing just before it runs out is not a silent server.
+        if wake != TIMED_OUT or not result.fetched or waited < fallback_s or self.fallback:
+            return
+        self.missed += 1
+        if self.missed >= 2:
+            self.fallback = True
+            log.warning("idle_not_pushing", mailbox=folder, fallback_s=fallback_s,
+                        hint=f"the server's IDLE did not report mail that a poll found, "
+                             f"twice: this folder is now also polled every {fallback_s} s")
+
+
 class Service:
     def __init__(self, ctx: AppContext) -> None:
         self.ctx = ctx
@@ -99,6 +146,7 @@ class Service:
         self.claimer = sender.Claimer(instance=self.instance_id)
         self._directory = Directory()
         self._lock = threading.Lock()
+        self._sent_missing_logged = False
 
     # --- shared state --------------------------------------------------------------------
 
@@ -213,17 +261,34 @@ class Service:
     # --- folders -------------------------------------------------------------------------
 
     def folders(self, mailbox: Mailbox) -> list[Folder]:
-        imap = self.settings.imap
-        found = [Folder(imap.inbox, "inbox")]
-        sent = imap.sent_folder or mailbox.find_sent()
-        if sent:
-            found.append(Folder(sent, "sent"))
-        else:
-            log.warning("sent_folder_not_found",
-                        hint="set imap.sent_folder: the server marks no folder \\Sent")
+        found = [Folder(self.settings.imap.inbox, "inbox")]
+        sent = self.sent_folder(mailbox)
+        if sent is not None:
+            found.append(sent)
         return found
 
-    def _sync(self, mailbox: Mailbox, folder: Folder) -> None:
+    def sent_folder(self, mailbox: Mailbox) -> Folder | None:
+        """The configured Sent folder, else the one the server marks or names so; when
+        there is none, say once per start what to configure."""
+        imap = self.settings.imap
+        name = imap.sent_folder or mailbox.find_sent()
+        if name:
+            return Folder(name, "sent")
+        with self._lock:
+            logged, self._sent_missing_logged = self._sent_missing_logged, True
+        if not logged:
+            log.warning("sent_folder_not_found",
+                        hint="no folder is marked \\Sent or has a usual Sent name: set "
+                             "imap.sent_folder to the folder the desk's mail client files "
+                             "sent mail in, or outgoing requests are not tracked")
+        return None
+
+    def _folder_for(self, role: str, mailbox: Mailbox) -> Folder | None:
+        if role == "inbox":
+            return Folder(self.settings.imap.inbox, "inbox")
+        return self.sent_folder(mailbox)
+
+    def _sync(self, mailbox: Mailbox, folder: Folder) -> PassResult:
         result = sync_folder(
             mailbox, folder, settings=self.settings, sessions=self.sessions,
             directory=self.directory, clock=self.clock, stop=self.stop,
@@ -233,6 +298,7 @@ class Service:
             log.info("folder_synced", mailbox=folder.name, fetched=result.fetched,
                      stored=result.stored, quarantined=result.quarantined,
                      cases_opened=result.cases_opened)
+        return result
 
     # --- --once ----------------------------------------------------------------------------
 
@@ -309,55 +375,94 @@ class Service:
         return 0
 
     def watch(self, role: str) -> None:
-        """One folder's watcher: connect, catch up, wait (IDLE or poll), again; on any
-        failure wait with backoff and start over. Never returns before the stop flag."""
+        """One folder's watcher: connect, catch up, wait (IDLE or poll), catch up again; on
+        any failure wait with backoff and start over. Never returns before the stop flag
+        (or when the server has no Sent folder, which is logged).
+
+        A lost or refused IMAP connection is `imap_reconnecting` with its real cause; any
+        other failure (the database, a bug) is `watcher_failed` with its own: both retried
+        with the same capped backoff, so that neither can spin."""
         attempt = 0
+        resumed = "imap_reconnected"  # or "watcher_resumed" after a failure not IMAP's
+        idle = IdleWatch()
+        # The folder's name once known (the Sent folder is found after login), for the log.
+        name = self.settings.imap.inbox if role == "inbox" else role
         while not self.stop.is_set():
             mailbox = Mailbox(self.settings.imap)
-            folder: Folder | None = None
             try:
                 mailbox.connect()
-                folder = next((f for f in self.folders(mailbox) if f.role == role), None)
+                folder = self._folder_for(role, mailbox)
                 if folder is None:
                     return  # no Sent folder on this server; already logged
+                name = folder.name
                 with structlog.contextvars.bound_contextvars(mailbox=folder.name):
-                    if attempt:
-                        log.info("imap_reconnected", attempt=attempt)
+                    if attempt and resumed == "imap_reconnected":
+                        log.info(resumed, attempt=attempt)
+                    wake, waited = CONNECTED, 0.0
                     while not self.stop.is_set():
-                        self._sync(mailbox, folder)
+                        result = self._sync(mailbox, folder)
+                        if attempt and resumed == "watcher_resumed":  # the pass went through
+                            log.info(resumed, attempt=attempt)
                         attempt = 0
-                        self._wait_for_mail(mailbox, folder.name)
-            except Exception as exc:  # reconnect whatever failed
+                        idle.learn(self.settings, folder.name, wake, waited, result)
+                        started = time.monotonic()
+                        wake = self._wait_for_mail(mailbox, folder.name, idle)
+                        waited = time.monotonic() - started
+            except MailboxError as exc:
                 attempt += 1
+                resumed = "imap_reconnected"
                 delay = backoff_delay(self.settings, attempt)
-                name = folder.name if folder is not None else role
                 log.warning("imap_reconnecting", mailbox=name, attempt=attempt,
-                            delay_s=round(delay, 2), error=_one_line(exc))
-                record_error(self.sessions, name, _one_line(exc))
+                            delay_s=round(delay, 2), error=str(exc))
+                record_error(self.sessions, name, str(exc))
+                self.stop.wait(delay)
+            except Exception as exc:  # not IMAP's: reported as what it is, then retried
+                attempt += 1
+                resumed = "watcher_resumed"
+                delay = backoff_delay(self.settings, attempt)
+                cause = "database" if isinstance(exc, SQLAlchemyError) else "internal"
+                log.error("watcher_failed", mailbox=name, cause=cause, attempt=attempt,
+                          delay_s=round(delay, 2), error=_one_line(exc))
+                record_error(self.sessions, name, f"{cause}: {_one_line(exc)}")
                 self.stop.wait(delay)
             finally:
                 mailbox.close()
 
-    def _wait_for_mail(self, mailbox: Mailbox, folder: str) -> None:
-        """Until the server reports a change, the poll interval passes, or we must stop."""
+    def _wait_for_mail(self, mailbox: Mailbox, folder: str, idle: IdleWatch) -> str:
+        """Until the server reports a change, the IDLE period or poll interval passes, or
+        we must stop; returns why (the caller looks at the folder again in every case)."""
         imap = self.settings.imap
-        limit = float(min(imap.poll_seconds, imap.idle_renew_seconds))
         started = time.monotonic()
-        idle = mailbox.can_idle()
-        record_idle(self.sessions, folder, idle)
-        if not idle:
+        use_idle = mailbox.can_idle()
+        record_idle(self.sessions, folder, use_idle)
+        if not use_idle:
             while not self.stop.is_set() and time.monotonic() - started < imap.poll_seconds:
                 self.stop.wait(min(STOP_CHECK_SECONDS, imap.poll_seconds))
-            return
+            return TIMED_OUT
+        if idle.empty_wakes:
+            # The last IDLE ended at once with nothing new: do not ask again in a tight loop.
+            pause = min(IDLE_REISSUE_MAX_SECONDS, 0.05 * 2 ** min(idle.empty_wakes, 10))
+            if self.stop.wait(pause):
+                return TIMED_OUT
         if mailbox.arrived():
-            return  # mail came in during the catch-up: catch up again before idling
+            return NOTICED  # mail came in during the catch-up: catch up again before idling
+        period = idle.period(self.settings)
         mailbox.idle_start()
+        wake = TIMED_OUT
         try:
             while not self.stop.is_set():
-                left = limit - (time.monotonic() - started)
+                left = period - (time.monotonic() - started)
                 if left <= 0:
                     break
-                if mailbox.idle_check(min(STOP_CHECK_SECONDS, left)):
+                if mailbox.idle_wait(min(STOP_CHECK_SECONDS, left)):
+                    wake = PUSHED
                     break
         finally:
-            mailbox.idle_stop()
+            # DONE only on a connection in step with the server: after a lost connection
+            # the error that ended IDLE is the one reported, and DONE is never sent.
+            if not mailbox.broken:
+                mailbox.idle_stop()
+        # The watchdog: a timed-out IDLE ends with a round trip (DONE), then the caller's
+        # pass and the NOOP before the next IDLE ask the server directly, so an IDLE that
+        # went silent costs one period at most, and a dead connection is found then.
+        return wake
