@@ -64,6 +64,10 @@ ACCOUNT_WORDS = (
     r"kennung|cuenta|usuario|perfil|conta|utilizador|utente|nome utente|cont|utilizator|"
     r"użytkownik|nazwa użytkownika|hesap|kullanıcı(?: adı)?|účet|účtu|používateľ|uživatel|"
     r"paskyra|naudotojas|käyttäjä|tili|λογαριασμός|χρήστης|gebruiker|användare|kanał|kanál|"
+    r"uporabniški račun|uporabniškega računa|uporabnik|uporabniško ime|korisnički račun|"
+    r"korisnik|korisničko ime|fiók|felhasználó(?:név)?|bruger(?:navn)?|bruker(?:navn)?|"
+    r"kasutaja|konts|lietotājs|аккаунт|акаунт|учетн(?:ая|ой) запис[иь]|обліков(?:ий|ого) "
+    r"запис|пользовател[ья]|користувач|профил[ья]?|потребител|"
     r"id"
 )
 _ACCOUNT_INTRO = re.compile(rf"\b(?:{ACCOUNT_WORDS})\b", _FLAGS)

@@ -103,8 +103,12 @@ def _chunks(paragraphs: list[str]) -> list[str]:
     return out
 
 
-def _letters(text: str) -> int:
+def letters(text: str) -> int:
+    """How many letters a text has: too few, and no detector can tell its language."""
     return sum(map(str.isalpha, text))
+
+
+_letters = letters
 
 
 def _detect_one(text: str, hints: tuple[str, ...] = ()) -> str | None:

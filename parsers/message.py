@@ -307,6 +307,10 @@ def _parse(raw: bytes, directory: Directory | None, case_prefix: str) -> ParsedM
                                     first.get("urgency"))
 
     lang_source = text if content.forwarded_by else own
+    if 0 < language.letters(lang_source) < language.MIN_LETTERS and kind != "reply":
+        # Two or three words ("Your message", "Read:") say nothing of a language; the whole
+        # notice does. A person's short reply keeps its own words: the quote is ours.
+        lang_source = d_text
     if not lang_source.strip():
         lang_source = content.attachment_text
     hints = tuple(x for x in known.languages if x != "en") if known else ()

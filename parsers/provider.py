@@ -28,7 +28,7 @@ def clean(value: str) -> str | None:
     name = parts[0]
     if "," in name:
         head, _, tail = name.partition(",")
-        if not re.match(rf"\s*(?:{LEGAL_FORMS})\b", tail) or countries_in(tail):
+        if not re.match(rf"\s*(?:{LEGAL_FORMS})(?!\w)", tail) or countries_in(tail):
             name = head
     name = re.sub(r"\s+", " ", name).strip(" ,:;")
     last = name.rsplit(" ", 1)[-1]

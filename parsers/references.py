@@ -14,7 +14,8 @@ _F = re.IGNORECASE | re.UNICODE
 # Labels that introduce a reference, in the network's languages (longest first matters less:
 # the value is taken as the first reference-like token after the label).
 REF_LABEL = (
-    r"(?:our |your |their |unser(?:e)? |nuestra |nostro |nossa |nasz(?:a)? |notre )?"
+    r"(?:our |your |their |unser(?:e)? |nuestra |nostro |nossa |nasz(?:a)? |notre |vores |"
+    r"deres |vår |vårt |er |meidän )?"
     r"(?:new |neues |neue |nouvelle |nueva |nuova |nova |nowa |nouă |yeni )?"
     r"(?:ref(?:erence|érence|erenz|erencia|erência|erinta|erința)?\.?(?:\s*(?:no|n°|nr|number|"
     r"num|numéro))?\.?"
@@ -27,7 +28,9 @@ REF_LABEL = (
     r"|număr(?:ul)? (?:de )?(?:dosar|referință)|nr\. dosar|dosar nr\.?"
     r"|dosya (?:no|numarası)|referans"
     r"|číslo spisu|čvs|č\. ?j\.|spisová značka|ev\. ?č\.?|byla nr\.?|diaarinumero|dnro"
-    r"|αριθμός (?:πρωτοκόλλου|αναφοράς)|αρ\. πρωτ\.?|kenmerk|referens|vår ref\.?|our file)"
+    r"|αριθμός (?:πρωτοκόλλου|αναφοράς)|αρ\. πρωτ\.?|kenmerk|referens|vår ref\.?|our file"
+    r"|j\. ?nr\.?|journal(?:nummer|nr\.?)|sags?(?:nummer|nr\.?)|saks(?:nummer|nr\.?)"
+    r"|diarienummer|dnr\.?|ärendenummer|asianumero|viitenumber)"
 )
 REF_TOKEN = re.compile(
     r"(?<![\w@/.-])([A-Za-zÀ-ž][\w]*(?:[-/.][\w]+)+|\d+(?:[-/.][\w]+)+)(?![\w@-]|\.\w)", _F

@@ -88,6 +88,10 @@ def test_earliest_time_wins() -> None:
     ("Benutzername: @shadow_seller", "shadow_seller"),
     ("cuenta de usuario 'venta.ilegal.2026'", "venta.ilegal.2026"),
     ("kullanıcı adı: kayip_genc", "kayip_genc"),
+    ('uporabniški račun "lovec_na_bone" na platformi Tundra Stream', "lovec_na_bone"),
+    ("korisnički račun: tamni_vuk_77", "tamni_vuk_77"),
+    ("felhasználónév: sotet_farkas", "sotet_farkas"),
+    ("аккаунт «night_seller_01»", "night_seller_01"),
 ])
 def test_accounts_in_several_languages(text: str, account: str) -> None:
     """User names introduced by "account", "compte", "Benutzername", "cuenta", ... are found."""
@@ -295,3 +299,41 @@ def test_closing_with_a_colon_ends_the_own_text() -> None:
     """"Tisztelettel:" (and other closings followed by a colon) starts the signature."""
     assert quoting.cut_signature("Kérjük az adatokat.\nTisztelettel:\nr. őrnagy K. Nagy") == \
         "Kérjük az adatokat."
+
+
+@pytest.mark.parametrize(("value", "name"), [
+    ("Postamar Comunicações, S.A. (alojamento e correio)", "Postamar Comunicações, S.A."),
+    ("Acme Hosting, Inc.", "Acme Hosting, Inc."),
+    ("Helix Mail GmbH, Berlin", "Helix Mail GmbH"),
+])
+def test_provider_keeps_a_legal_form_after_a_comma(value: str, name: str) -> None:
+    """A legal form written after a comma ("S.A.", "Inc.") is part of the name; a place is not."""
+    from parsers.provider import clean
+
+    assert clean(value) == name
+
+
+@pytest.mark.parametrize(("line", "ref"), [
+    ("Vores j.nr.: NC3-2026-1187", "NC3-2026-1187"),
+    ("Vår saksnr.: 26-4471/KRIPOS", "26-4471/KRIPOS"),
+    ("Diarienummer: 5000-K123-26", "5000-K123-26"),
+])
+def test_nordic_reference_labels(line: str, ref: str) -> None:
+    """Danish, Norwegian and Swedish file-number labels introduce the sender's reference."""
+    raw = ("From: Desk <cyber@politi.dk.example>\r\nTo: poc247@ncc.gov.example\r\n"
+           "Subject: Re: [WK-2026-00118] Acknowledgement\r\n"
+           "Message-ID: <r1@politi.dk.example>\r\n\r\n"
+           f"Tak for kvitteringen.\r\n{line}\r\n\r\nMed venlig hilsen\r\nMette\r\n").encode()
+    assert parse_message(raw).their_reference == ref
+
+
+def test_a_notice_of_two_words_is_read_whole_for_its_language() -> None:
+    """A read receipt whose own words are only "Your message" takes its language from the
+    whole notice, not from two words a detector cannot place."""
+    raw = (b"From: OCC <occ-247@police.cy.example>\r\nTo: poc247@ncc.gov.example\r\n"
+           b"Subject: Read: [WK-2026-00140] Acknowledgement\r\nMessage-ID: <m@cy.example>\r\n"
+           b"\r\nYour message\r\n\r\n  To: occ-247@police.cy.example\r\n"
+           b"  Subject: [WK-2026-00140] Acknowledgement\r\n"
+           b"  Sent: Thursday, 26 November 2026 10:05 (UTC+01:00)\r\n\r\n"
+           b"was read on Thursday, 26 November 2026 11:20 (UTC+02:00).\r\n")
+    assert parse_message(raw).language == "en"
