@@ -1,18 +1,32 @@
-"""What the pipeline hands to the steps that react to a stored message."""
+"""What the pipeline is given and what it hands to the steps that react to a message:
+the fetched bytes (`Fetched`), the world a step sees (`Env`), the stored message as
+answered (`Incoming`)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from config.settings import Settings
-from parsers.directory import Directory
-
-if TYPE_CHECKING:
-    from parsers.result import ParsedMessage
-
 from models import Case, Message
+from parsers.directory import Directory
+from parsers.result import ParsedMessage
+
+
+@dataclass(frozen=True)
+class Fetched:
+    """One message as the mailbox gave it, with where it came from."""
+
+    folder: str
+    role: str  # "inbox" or "sent"
+    uidvalidity: int
+    uid: int
+    raw: bytes
+    size: int
+    internal_date: datetime | None
+    truncated: bool
+    live: bool
+    identity_fallback: bool = False  # the folder was rebuilt: also match Message-ID + sha256
 
 
 @dataclass(frozen=True)
