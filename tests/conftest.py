@@ -113,8 +113,11 @@ def sessions(engine: Engine) -> sessionmaker[Session]:
 
 def run_cli(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None,
             timeout: float = 120, input: str | None = None) -> subprocess.CompletedProcess[str]:
-    """Run the real `watchkeeper` command as a subprocess."""
+    """Run the real `watchkeeper` command as a subprocess, on this checkout's code even when
+    `cwd` is elsewhere (the demo runs in a temporary directory)."""
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("WATCHKEEPER_")}
+    full_env["PYTHONPATH"] = os.pathsep.join(
+        p for p in (str(REPO), full_env.get("PYTHONPATH", "")) if p)
     full_env.update(env or {})
     return subprocess.run(
         [sys.executable, "-m", "daemon.cli", *args], capture_output=True, text=True,
