@@ -79,6 +79,10 @@ class ParsedMessage:
     provider: str | None = None
     language: str | None = None
     should_acknowledge: bool = False
+    # beyond the contract: what is asked, and whether the mail reads like a request
+    topic: str | None = None  # one of TOPICS, for a request or a reply; else None
+    reads_as_request: bool = False  # a request, or own text asking about identifiers it names
+    named_identifiers: int = 0  # identifiers the own text names, whatever the kind
     # header facts
     message_id: str | None = None
     in_reply_to: str | None = None

@@ -48,6 +48,8 @@ class Opening:
     rules: tuple[str, ...] = ()
     flags: tuple[str, ...] = ()
     candidate: Case | None = None  # the case a stranger's tag named (hijack suspected)
+    request_type: str | None = None  # the type to open it with; default the parser's
+    previous_case: Case | None = None  # the thread's case, for a new request inside it
     actor: str = ACTOR
 
 
@@ -56,7 +58,7 @@ def open_incoming(session: Session, o: Opening) -> Case:
     p = o.parsed
     sender = o.message.from_addr
     case = _new_case(session, o, direction="incoming", counterpart=sender)
-    case.request_type = _text(p.request_type, 32)
+    case.request_type = _text(o.request_type or p.request_type, 32)
     case.urgent = p.urgent
     owner = o.directory.owner_of(sender) if sender else None
     country = p.country or (owner.country if owner else None)
@@ -66,7 +68,11 @@ def open_incoming(session: Session, o: Opening) -> Case:
     case.previous_reference = _text(p.previous_reference, 200)
     case.provider = _text(p.provider, 300)
     case.language = _text(p.language, 8)
-    if case.previous_reference:
+    if p.topic:
+        case.details = {**case.details, "topic": p.topic}
+    if o.previous_case is not None:
+        case.previous_case_id = o.previous_case.id
+    elif case.previous_reference:
         prev = session.scalar(select(Case).where(
             or_(Case.their_reference == case.previous_reference,
                 Case.reference == case.previous_reference),
@@ -132,13 +138,14 @@ def _opened(session: Session, o: Opening, case: Case) -> Case:
     if not case.historical:
         deadlines.apply_deadlines(case, o.settings, o.directory)
     message.case_id = case.id
+    linked = {"linked_to": o.previous_case.reference} if o.previous_case is not None else {}
     audit.record(session, "case_opened", at=o.now, actor=o.actor, case=case, message=message,
                  reference=case.reference, direction=case.direction,
                  request_type=case.request_type, historical=case.historical,
-                 flags=list(case.flags), rules=list(case.rules))
+                 flags=list(case.flags), rules=list(case.rules), **linked)
     log.info("case_opened", case=case.reference, direction=case.direction,
              request_type=case.request_type, country=case.country, urgent=case.urgent,
-             historical=case.historical, flags=list(case.flags))
+             historical=case.historical, flags=list(case.flags), **linked)
     return case
 
 

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from daemon.inbound import steps
 from daemon.inbound.work import Env, Fetched
+from daemon.rules.intake import STRANGER, Intake
 from daemon.store import audit
 from models import Case, Message
 from parsers.result import ParsedMessage
@@ -35,10 +36,13 @@ class Work:
     message: Message | None = None
     parsed: ParsedMessage | None = None  # set by the `parse` step, the first one
     ours: bool = False
+    robot: str | None = None  # why the mail is a robot's (daemon.rules.intake), or None
     sender_verified: bool = False
+    relation: str = STRANGER  # how the sender stands to the directory
     case: Case | None = None
     candidate: Case | None = None
     opened: bool = False
+    intake: Intake | None = None  # what became of inbox mail that joined no case
     rules: tuple[str, ...] = ()
     flags: tuple[str, ...] = ()
 
@@ -71,10 +75,12 @@ Step = Callable[[Session, Work], Work]
 STEPS: tuple[tuple[str, Step], ...] = (
     ("parse", steps.parse),
     ("recognise_own", steps.recognise_own),
+    ("recognise_robot", steps.recognise_robot),
     ("classify", steps.classify),
     ("mail_commands", steps.mail_commands),
     ("thread", steps.thread),
     ("open_or_update_case", steps.open_or_update_case),
+    ("triage", steps.triage),
     ("only_live", steps.only_live),
     ("ping_reply", steps.ping_reply),
     ("plan_replies", steps.plan_replies),

@@ -20,15 +20,19 @@ from daemon.duties import ping
 from daemon.inbound.work import Incoming
 from daemon.outbound import replies
 from daemon.outbound.outbox import is_our_message_id
+from daemon.rules import intake
+from daemon.rules.suppression import MailFacts
 from daemon.rules.threads import (
     authentication_failed,
     clean_id,
     header_values,
+    new_request_in_thread,
+    quoted_own_ids,
     same_counterpart,
     thread_ids,
 )
 from daemon.store import audit
-from models import Case, Message, OutboxMail
+from models import Case, Message, OutboxMail, TriageItem
 from parsers.message import parse_message
 from parsers.result import AttachmentInfo, ParsedMessage
 
@@ -156,6 +160,7 @@ def stored_form(p: ParsedMessage) -> dict[str, object]:
         "auto_signals": list(p.auto_signals), "is_list": p.is_list, "x_loop": list(p.x_loop),
         "bounced_message_id": p.bounced_message_id, "bounce_status": p.bounce_status,
         "ping_token": p.ping_token, "forwarded_by": p.forwarded_by,
+        "reads_as_request": p.reads_as_request, "topic": p.topic,
         "own_text": p.own_text,
         "template": {"items_": [[k, v] for k, v in p.template.items_]},
         "attachments": [attachment(a) for a in p.attachments],
@@ -175,8 +180,22 @@ def recognise_own(session: Session, w: Work) -> Work:
     return dataclasses.replace(w, ours=ours, rules=w.fired("own_message") if ours else w.rules)
 
 
+def recognise_robot(session: Session, w: Work) -> Work:
+    """Auto-replies, bounces, list mail, feedback reports and ping replies are robots' mail,
+    known by what the parser found and by their RFC 3834 header fields: they never open a
+    case or a triage item, and a case tag they quote raises no suspicion."""
+    if w.fetched.role != "inbox" or w.ours:
+        return w
+    facts = MailFacts.of(_parsed(w), w.fetched.raw)
+    robot = intake.robot_reason(facts, w.env.settings.desk.official_address)
+    if robot is None:
+        return w
+    return dataclasses.replace(w, robot=robot, rules=w.fired(f"robot_{robot}"))
+
+
 def classify(session: Session, w: Work) -> Work:
-    """Decide whether the sender is trusted: in the directory and not failing DMARC/DKIM."""
+    """Decide whether the sender is trusted: in the directory and not failing DMARC/DKIM;
+    and how the sender stands to the directory (partner, partner's domain, stranger)."""
     parsed = _parsed(w)
     sender = parsed.from_addr
     verified = parsed.sender_verified
@@ -185,6 +204,7 @@ def classify(session: Session, w: Work) -> Work:
         rules, flags = w.fired("oversized"), w.flagged("oversized_message")
     if w.fetched.role == "sent" or w.ours:
         return dataclasses.replace(w, sender_verified=True, rules=rules, flags=flags)
+    relation = intake.sender_relation(w.env.directory, sender)
     in_directory = bool(sender) and w.env.directory.owner_of(sender or "") is not None
     if in_directory:
         rules = (*rules, "sender_in_directory")
@@ -197,7 +217,8 @@ def classify(session: Session, w: Work) -> Work:
             flags = (*flags, "spoofing_suspected")
     if not verified:
         flags = flags + tuple(f for f in ("unverified_sender",) if f not in flags)
-    return dataclasses.replace(w, sender_verified=verified, rules=rules, flags=flags)
+    return dataclasses.replace(w, sender_verified=verified, relation=relation, rules=rules,
+                               flags=flags)
 
 
 def mail_commands(session: Session, w: Work) -> Work:
@@ -237,6 +258,14 @@ def thread(session: Session, w: Work) -> Work:
         w.env.directory, parsed.from_addr, tagged.counterpart_address
     ):
         return dataclasses.replace(w, case=tagged, rules=w.fired("thread_by_tag"))
+    if w.robot is not None:
+        # An out-of-office quoting the subject, a non-delivery report from a postmaster:
+        # joined through a Message-ID of ours it returns or quotes, or left alone.
+        quoted = quoted_own_ids(w.fetched.raw, w.env.settings.desk.official_address)
+        case = _case_by_references(session, quoted, w.message.id) if quoted else None
+        if case is not None:
+            return dataclasses.replace(w, case=case, rules=w.fired("thread_by_quoted_id"))
+        return dataclasses.replace(w, rules=w.fired("tag_from_robot"))
     return dataclasses.replace(
         w, candidate=tagged, rules=w.fired("tag_from_stranger"),
         flags=w.flagged("tag_hijack_suspected"),
@@ -268,7 +297,9 @@ def _case_by_references(session: Session, ids: tuple[str, ...], own_id: int | No
 
 
 def open_or_update_case(session: Session, w: Work) -> Work:
-    """Open an incoming or outgoing case, or record what this message changes in its case."""
+    """Record what a threaded message changes in its case (a new request inside the thread
+    opens a linked case instead); open an outgoing case for the desk's mail to a partner;
+    and for inbox mail that joined no case, open a case when the intake rules say so."""
     assert w.message is not None
     message = w.message
     if w.candidate is not None:
@@ -278,29 +309,47 @@ def open_or_update_case(session: Session, w: Work) -> Work:
                      case=w.candidate, message=message, sender=message.from_addr)
         log.warning("tag_hijack_suspected", candidate=w.candidate.reference,
                     sender=message.from_addr)
+    parsed = _parsed(w)
     if w.case is not None:
+        if (w.fetched.role == "inbox" and not w.ours and w.case.direction == "incoming"
+                and new_request_in_thread(parsed.kind, parsed.request_type,
+                                          w.case.request_type, parsed.topic)):
+            thread_case = w.case
+            w = dataclasses.replace(w, rules=w.fired("new_request_in_thread"))
+            case = opening.open_incoming(session, _opening(w, previous_case=thread_case))
+            return dataclasses.replace(w, case=case, opened=True)
         return _update_case(session, w)
     if w.ours:
         return w
-    parsed = _parsed(w)
-    if w.fetched.role == "inbox" and parsed.kind == "request":
-        case = opening.open_incoming(session, _opening(w))
-        return dataclasses.replace(w, case=case, opened=True)
-    if w.fetched.role == "sent":
-        counterpart = opening.directory_recipient(parsed, w.env.directory)
-        if counterpart is not None:
-            case = opening.open_outgoing(session, _opening(w), counterpart)
+    if w.fetched.role == "inbox":
+        decision = intake.decide(
+            kind=parsed.kind, reads_as_request=parsed.reads_as_request,
+            request_type=parsed.request_type, relation=w.relation, robot=w.robot,
+            has_sender=bool(parsed.from_addr), tag_from_stranger=w.candidate is not None,
+            unreadable=parsed.error is not None,
+        )
+        w = dataclasses.replace(w, intake=decision, rules=w.fired(f"intake_{decision.reason}"))
+        if decision.action == intake.CASE:
+            case = opening.open_incoming(
+                session, _opening(w, request_type=decision.request_type))
             return dataclasses.replace(w, case=case, opened=True)
+        return w
+    counterpart = opening.directory_recipient(parsed, w.env.directory)
+    if counterpart is not None:
+        case = opening.open_outgoing(session, _opening(w), counterpart)
+        return dataclasses.replace(w, case=case, opened=True)
     return w
 
 
-def _opening(w: Work) -> opening.Opening:
+def _opening(w: Work, *, request_type: str | None = None,
+             previous_case: Case | None = None) -> opening.Opening:
     assert w.message is not None
     return opening.Opening(
         message=w.message, parsed=_parsed(w), settings=w.env.settings,
         directory=w.env.directory, now=w.env.now, received_at=w.at, live=w.fetched.live,
         sender_verified=w.sender_verified, from_sent=w.fetched.role == "sent",
-        rules=w.rules, flags=w.flags, candidate=w.candidate,
+        rules=w.rules, flags=w.flags, candidate=w.candidate, request_type=request_type,
+        previous_case=previous_case,
     )
 
 
@@ -329,6 +378,31 @@ def _update_case(session: Session, w: Work) -> Work:
     log.info("message_threaded", case=case.reference, kind=kind,
              rule="thread_by_reference" if "thread_by_reference" in w.rules else "thread_by_tag",
              **changed)
+    return w
+
+
+def triage(session: Session, w: Work) -> Work:
+    """Human mail from an unknown address that neither reads as a request nor is a robot's
+    becomes a triage item: never acknowledged, but never silent either (`watchkeeper
+    triage`, the digest, a prompt to the duty officer). History is closed at once."""
+    assert w.message is not None
+    if w.intake is None or w.intake.action != intake.TRIAGE:
+        return w
+    message, live = w.message, w.fetched.live
+    if message.id is None:
+        session.flush()
+    item = TriageItem(
+        message_id=message.id, reason=w.intake.reason, status="open" if live else "closed",
+        historical=not live, received_at=w.at, created_at=w.env.now,
+    )
+    if not live:
+        item.closed_at, item.closed_by, item.resolution = w.at, ACTOR, "historical"
+    session.add(item)
+    audit.record(session, "message_triaged", at=w.env.now, actor=ACTOR, message=message,
+                 reason=w.intake.reason, sender=message.from_addr, historical=not live,
+                 rules=list(w.rules))
+    log.info("message_triaged", reason=w.intake.reason, sender=message.from_addr,
+             subject=(message.subject or "")[:80], historical=not live)
     return w
 
 
