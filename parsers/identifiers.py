@@ -95,7 +95,9 @@ _STOPWORDS = frozenset(
 CONTACT_LINE = re.compile(
     r"^\s*(?:[-*•]\s*)?(?:tel(?:ephone|éphone|efon|efono|éfono|efone)?|phone|fax|mobile|cell|"
     r"gsm|portable|handy|e-?mail|courriel|correo|office hours|contact|person in charge|"
-    r"responsable|name|nom|organi[sz]ation|organisme)\b[\w.\s/()-]{0,12}:",
+    r"responsable|name|nom|organi[sz]ation|organisme)\b[\w.\s/()-]{0,12}:"
+    # A signature's bare "Tel. +352 4759 0011" (no colon, nothing but the number).
+    r"|^\s*(?:tel|tél|phone|mobile|mob|fax|gsm)\.?\s+\+?[\d\s()./-]{6,22}\d\s*$",
     _FLAGS,
 )
 

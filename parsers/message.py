@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import phonenumbers
 
 from parsers import (
+    authority,
     bounce,
     classify,
     identifiers,
@@ -18,6 +19,7 @@ from parsers import (
     references,
     requests,
     template,
+    topics,
 )
 from parsers.countries import countries_in
 from parsers.directory import ContactPoint, Directory
@@ -30,19 +32,8 @@ _F = re.IGNORECASE | re.UNICODE
 MAX_TEXT = 50_000  # characters of text analysed; beyond this a body is bulk (logs, lists)
 COVER_NOTE = 800  # own text shorter than this around an attached message just passes it on
 ASK_TEXT = 20_000  # characters read for what is asked: a request says so near its start
-_AUTHORITY = re.compile(
-    r"polic|polizei|gendarm|carabinieri|guardia civil|prosecut|procureur|parquet|staatsanwalt|"
-    r"fiscal|procura|ministério público|prokurat|parchet|savcı|court|tribunal|gericht|juge|"
-    r"judge|magistra|convention|convenio|konvention|übereinkommen|convenzione|convenção|"
-    r"konwencj|convenți|sözleşme|dohovor|úmluv|budapest|24/7|\bmla\b|mutual legal|entraide|"
-    r"rechtshilfe|asistencia judicial|assistenza giudiziaria|cyber|ciber|kyber|law enforcement|"
-    r"investigat|enquête|ermittl|investigaci|indagin|investigaç|śledztw|anchet|soruşturma|"
-    r"vyšetrov|\bpolis(?:en)?\b|\bpoliti(?:et)?\b|poliisi|politie|poliți|policij|policie|"
-    r"polícia|rendőr|полиц|поліці|полициј|прокурат|следств|слідч|åklagar|anklagemyndighed|"
-    r"syyttäj|ügyész|εισαγγελ|αστυνομ|openbaar ministerie|kriminal|kommissarie|"
-    r"киберн|кіберн|\bart(?:icle|\.|ikel|ículo|icolo)?\s*(?:29|30|31|32|33)\b",
-    _F,
-)
+AUTHORITY_HEAD = 12_000  # characters read from the start for who writes ...
+AUTHORITY_TAIL = 2_000  # ... and from the end (the signature)
 
 
 def parse_message(
@@ -187,7 +178,8 @@ def _parse(raw: bytes, directory: Directory | None, case_prefix: str) -> ParsedM
                          if s.key in template.SENDER_KEYS]
     asking_text = cut_signature(
         _remove_spans(request_text, body_sender_spans or sender_spans))[:ASK_TEXT]
-    sig = requests.signals(content.subject, asking_text)
+    inherited = bool(classify.REPLY_PREFIX.match(content.subject))
+    sig = requests.signals(content.subject, asking_text, inherited=inherited)
     status = None
     if "request_status" in first:
         status = template.checked_option(first["request_status"])
@@ -214,6 +206,9 @@ def _parse(raw: bytes, directory: Directory | None, case_prefix: str) -> ParsedM
     ids: tuple[Identifier, ...] = ()
     kind = "other"
     rtype = None
+    topic = None
+    named = 0
+    asks = False
     if bounce_rules:
         kind = "bounce"
     elif auto_rules:
@@ -228,21 +223,39 @@ def _parse(raw: bytes, directory: Directory | None, case_prefix: str) -> ParsedM
             zone_for=zone_for,
             month_first=False,
         )
-        rtype = requests.request_type(
+        named = len(ids)
+        keyword_type = requests.request_type(
             sig, status=status, has_identifiers=bool(ids),
-            extension_near=requests.extension_near(f"{content.subject}\n{asking_text}"),
+            extension_near=requests.extension_near(
+                asking_text if inherited else f"{content.subject}\n{asking_text}"),
         )
-        is_template = template.is_template(sections)
-        authority = bool(owner or domain_owner or is_template
-                         or _AUTHORITY.search(f"{content.subject}\n{request_text}"))
-        in_thread = bool(reply_rules) and content.forwarded_by is None
-        if rtype is not None and authority and (not in_thread or is_template or sig.ask):
-            kind = "request"
-        elif reply_rules:
-            kind = "reply"
+        tsig = topics.signals(content.subject, asking_text, inherited=inherited)
+        topic = topics.topic(keyword_type, sig, tsig, has_identifiers=bool(ids),
+                             refers_back=case_tag.search(asking_text) is not None)
+        rtype = topics.request_type_for(topic, keyword_type, tsig)
+        lowered = _sample(f"{content.subject}\n{request_text}").lower()
+        private = authority.private_party(lowered)
+        kind = _decide(
+            rtype, topic, sig, tsig,
+            is_template=template.is_template(sections),
+            lowered=lowered,
+            private=private,
+            subject=content.subject.lower(),
+            sender=(h.from_name, h.from_addr, content.decoded.headers.from_name,
+                    content.decoded.headers.from_addr),
+            has_identifiers=bool(ids),
+            in_thread=_reply_shaped(h, case_tag) and content.forwarded_by is None,
+            followed_up=bool(reply_rules),
+        )
+        asks = bool(sig.ask or ((keyword_type is not None or tsig.question) and not private))
+        if kind == "reply" and topic != "mla_notice":  # a reply says what it adds, if anything
+            topic = ("correction" if tsig.correction else "addendum") if tsig.addendum else None
     if kind != "request":
         rtype = None
         ids = ()
+        if kind != "reply":
+            topic = None
+    reads_as_request = kind == "request" or (kind in ("other", "reply") and asks and named > 0)
 
     # Country: directory address, else the request's own statement, else the domain.
     country = None
@@ -283,8 +296,13 @@ def _parse(raw: bytes, directory: Directory | None, case_prefix: str) -> ParsedM
 
     urgent = False
     if kind == "request":
-        urgency_text = _remove_spans(request_text, [(s.start, s.end) for s in request_sections
-                                                    if s.key == "urgency"])
+        # The urgency field's own words are not an urgency flag; but a sentence that only
+        # looks like a field ("This request is urgent: ...") keeps its words when it
+        # answers neither yes nor no.
+        undecided = requests.field_urgency(first.get("urgency")) is None
+        urgency_text = _remove_spans(request_text, [
+            (s.start, s.end) for s in request_sections
+            if s.key == "urgency" and (s.numbered or not undecided)])
         urgent = requests.is_urgent(rtype, content.subject, cut_signature(urgency_text)[:ASK_TEXT],
                                     first.get("urgency"))
 
@@ -308,6 +326,9 @@ def _parse(raw: bytes, directory: Directory | None, case_prefix: str) -> ParsedM
         provider=prov,
         language=lang,
         should_acknowledge=kind == "request",
+        topic=topic,
+        reads_as_request=reads_as_request,
+        named_identifiers=named,
         message_id=h.message_id,
         in_reply_to=h.in_reply_to,
         references=h.references,
@@ -330,6 +351,55 @@ def _parse(raw: bytes, directory: Directory | None, case_prefix: str) -> ParsedM
         attachments=tuple(a.info for a in d.attachments),
         warnings=d.warnings,
     )
+
+
+def _sample(text: str) -> str:
+    """The part of a text that says who writes: its opening and its end (the signature);
+    the bulk in between (pasted logs, long narratives) is not read."""
+    if len(text) <= AUTHORITY_HEAD + AUTHORITY_TAIL:
+        return text
+    return text[:AUTHORITY_HEAD] + "\n" + text[-AUTHORITY_TAIL:]
+
+
+def _reply_shaped(h: Headers, case_tag: re.Pattern[str]) -> bool:
+    """Whether the mail answers one of ours: Re:, In-Reply-To/References, or our tag in the
+    subject. Our tag only in the body is a reference, not an answer."""
+    return bool(classify.REPLY_PREFIX.match(h.subject) or h.in_reply_to or h.references
+                or case_tag.search(h.subject))
+
+
+def _decide(
+    rtype: str | None, topic: str | None, sig: requests.TypeSignals, tsig: topics.TopicSignals,
+    *, is_template: bool, lowered: str, private: bool, subject: str,
+    sender: tuple[str | None, str | None, str | None, str | None], has_identifiers: bool,
+    in_thread: bool, followed_up: bool,
+) -> str:
+    """request, reply or other, from the mail alone (the directory is not consulted).
+
+    A request needs something asked (`rtype`) and evidence that an authority asks it: a
+    template, authority words in the text or in the sender's name or address (not in a
+    text whose writer presents as a private party), or an ask for data about the
+    identifiers it names. A threat to life is a request from any sender, except in an
+    announcement or a newsletter. Inside a thread (an answer to one of our messages) only
+    an ask or a template makes a new request; an addendum, a correction or an MLA notice
+    there is a reply, an extension stays a request."""
+    if rtype is not None:
+        announced = authority.announcement(subject, lowered[:4000])
+        if topic == "emergency":
+            evidence = not announced and not authority.bulk(lowered)
+        else:
+            data_ask = bool(sig.ask and has_identifiers and (
+                sig.preservation or sig.traffic or sig.stored or topic == "attribution"))
+            shown = is_template or (not private and (
+                authority.text_authority(lowered)
+                or any(authority.sender_authority(sender[i], sender[i + 1]) for i in (0, 2))))
+            evidence = (shown or data_ask or (in_thread and sig.ask > 0)) and not (
+                announced and not data_ask)
+        follow_up = in_thread and topic != "extension" and (
+            tsig.addendum or topic == "mla_notice")
+        if evidence and not follow_up and (not in_thread or is_template or sig.ask):
+            return "request"
+    return "reply" if followed_up else "other"
 
 
 def _exclusions(h: Headers, directory: Directory | None, content: _Content,

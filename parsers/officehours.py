@@ -1,18 +1,27 @@
-"""Office hours of a contact point: the grammar (`Mon-Fri 08:30-18:00; Sat 09:00-13:00`, `24/7`).
+"""Office hours of a contact point, as people write them (`Mon-Fri 08:30-18:00; Sat 09:00-13:00`,
+`Mon-Thu 08:00-16:30, Fri 08:00-14:00`, `Lun-Ven 08h30-18h00`, `24/7`).
 
 Grammar, case-insensitive, spaces free around separators::
 
-    hours   := "24/7" | clause (";" clause)*
-    clause  := days ranges
-    days    := day-item ("," day-item)*          Mon,Wed,Fri   Mon-Fri   Mon-Wed,Fri
-    day-item:= day | day "-" day                 a range may wrap: Fri-Mon
-    day     := Mon | Tue | ... | Sun (or the full English name)
-    ranges  := range ("," range)*                08:00-12:00, 13:00-17:00
-    range   := HH:MM "-" HH:MM                   00:00 to 24:00; the end may be 24:00
+    hours   := always | clause (sep clause)*
+    always  := "24/7" | "H24" | "24h" | "24 h" | "24/24" | "24h/24" | "24x7"
+    sep     := ";" | ","                         "," starts a clause when a day name follows it
+    clause  := days [":"] ranges
+    days    := day-item (("," | "and" | "et" | "&") day-item)*   Mon,Wed,Fri   Mon-Fri
+    day-item:= ["du" | "from"] day [("-" | "to" | "au" | "à") day]   a range may wrap: Fri-Mon
+    day     := an English or French day name, short or full, with or without a dot:
+               Mon Monday Tue Tues Tuesday Wed Wednesday Thu Thur Thurs Thursday Fri Friday
+               Sat Saturday Sun Sunday; lun lundi mar mardi mer mercredi jeu jeudi ven
+               vendredi sam samedi dim dimanche
+    ranges  := range (("," | "and" | "et") range)*       08:00-12:00, 13:00-17:00
+    range   := ["de" | "from"] time ("-" | "to" | "à") time
+    time    := H | HH | H:MM | HH:MM | HHhMM | HHh | HH.MM   00:00 to 24:00; the end may be 24:00
 
-A range whose end is earlier than its start runs past midnight: `Fri 22:00-06:00` is
-open from Friday 22:00 to Saturday 06:00. Times are wall-clock times of the contact
-point's own zone; the caller converts an instant to that zone first.
+`9-17` is 09:00-17:00, `8h30-12h` is 08:30-12:00. A range whose end is earlier than its
+start runs past midnight: `Fri 22:00-06:00` is open from Friday 22:00 to Saturday 06:00.
+Times are wall-clock times of the contact point's own zone; the caller converts an instant
+to that zone first. A clause that cannot be read raises a ValueError naming the clause and
+what is wrong with it.
 """
 
 from __future__ import annotations
@@ -23,16 +32,37 @@ from datetime import datetime
 from functools import lru_cache
 
 DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-_FULL_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-_DAYS = {name.lower(): i for i, name in enumerate(DAY_NAMES)} | {
-    name: i for i, name in enumerate(_FULL_NAMES)
-}
+_SPELLINGS = (
+    ("mon", "monday", "lun", "lundi"),
+    ("tue", "tues", "tuesday", "mar", "mardi"),
+    ("wed", "weds", "wednesday", "mer", "mercredi"),
+    ("thu", "thur", "thurs", "thursday", "jeu", "jeudi"),
+    ("fri", "friday", "ven", "vendredi"),
+    ("sat", "saturday", "sam", "samedi"),
+    ("sun", "sunday", "dim", "dimanche"),
+)
+_DAYS = {name: i for i, names in enumerate(_SPELLINGS) for name in names}
 _MINUTES_PER_DAY = 24 * 60
 _MINUTES_PER_WEEK = 7 * _MINUTES_PER_DAY
-_ALWAYS = re.compile(r"24\s*/\s*7")
-_TIME = re.compile(r"(\d{1,2}):(\d{2})")
-_RANGE = re.compile(r"(\d{1,2}:\d{2})\s*-\s*(\d{1,2}:\d{2})")
-_CLAUSE = re.compile(r"(?P<days>[A-Za-z][A-Za-z\s,\-]*?)\s+(?P<ranges>\d.*)")
+_ALWAYS = re.compile(
+    r"24\s*/\s*7|h\s*24|24\s*h(?:\s*/\s*24)?|24\s*/\s*24|24\s*x\s*7", re.IGNORECASE
+)
+_TIME = re.compile(r"(\d{1,2})(?:(?::|h|\.)(\d{2})|h)?", re.IGNORECASE)
+_TIME_TEXT = r"\d{1,2}(?:(?::|h|\.)\d{2}|h)?"
+_RANGE = re.compile(
+    rf"(?:(?:de|from)\s+)?({_TIME_TEXT})\s*(?:-|–|—|\bto\b|\bà\b)\s*({_TIME_TEXT})",
+    re.IGNORECASE,
+)
+_CLAUSE = re.compile(
+    r"(?P<days>[^\d]*?[^\W\d_][^\d]*?)\s*:?\s+(?:(?:de|from)\s+)?(?P<ranges>\d.*)",
+    re.DOTALL | re.IGNORECASE,
+)
+# A comma starts a new clause when the text so far holds a time and a day name follows.
+_CLAUSE_COMMA = re.compile(r",(?=\s*(?:du\s+|from\s+)?[^\W\d_])")
+_DAY_RANGE = re.compile(r"\s*(?:–|—|\bto\b|\bau\b|\bà\b)\s*", re.IGNORECASE)
+_DAY_LIST = re.compile(r"\s*(?:\band\b|\bet\b|&)\s*", re.IGNORECASE)
+_RANGE_LIST = re.compile(r"\s*(?:\band\b|\bet\b)\s*", re.IGNORECASE)
+_DAY_PREFIX = re.compile(r"^\s*(?:du|from)\s+", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -88,18 +118,31 @@ class OfficeHours:
 @lru_cache(maxsize=1024)
 def parse_office_hours(text: str) -> OfficeHours:
     """Parse office hours; a ValueError names what is wrong in the text."""
-    source = text.strip()
+    source = " ".join(text.split())
     if not source:
         raise ValueError("office hours are empty (write '24/7' for an office always staffed)")
     if _ALWAYS.fullmatch(source):
         return OfficeHours(always=True)
     clauses = []
-    for part in source.split(";"):
-        part = part.strip()
+    for part in _clauses(source):
         if not part:
-            raise ValueError(f"empty clause in office hours {source!r} (stray ';')")
+            raise ValueError(f"empty clause in office hours {source!r} (stray ';' or ',')")
         clauses.append(_parse_clause(part))
     return OfficeHours(clauses=tuple(clauses))
+
+
+def _clauses(source: str) -> list[str]:
+    """The clauses of `source`: split at every ";", and at a "," that follows a time and
+    precedes a day name ("Mon-Thu 08:00-16:30, Fri 08:00-14:00")."""
+    parts: list[str] = []
+    for chunk in source.split(";"):
+        start = 0
+        for comma in _CLAUSE_COMMA.finditer(chunk):
+            if any(c.isdigit() for c in chunk[start:comma.start()]):
+                parts.append(chunk[start:comma.start()].strip())
+                start = comma.end()
+        parts.append(chunk[start:].strip())
+    return parts
 
 
 def _parse_clause(part: str) -> Clause:
@@ -113,8 +156,10 @@ def _parse_clause(part: str) -> Clause:
 
 def _parse_days(text: str, part: str) -> tuple[int, ...]:
     days: list[int] = []
+    text = _DAY_LIST.sub(",", text.strip().rstrip(":").strip())
     for item in text.split(","):
-        names = [n.strip() for n in item.split("-")]
+        spelled = _DAY_RANGE.sub("-", _DAY_PREFIX.sub("", item.strip()))
+        names = [n.strip().rstrip(".") for n in spelled.split("-")]
         if len(names) > 2 or not all(names):
             raise ValueError(
                 f"office hours clause {part!r}: day range {item.strip()!r} is malformed"
@@ -130,13 +175,16 @@ def _day(name: str, part: str) -> int:
         return _DAYS[name.lower()]
     except KeyError:
         raise ValueError(
-            f"office hours clause {part!r}: unknown day {name!r} (use Mon Tue Wed Thu Fri Sat Sun)"
+            f"office hours clause {part!r}: unknown day {name!r} (use Mon Tue Wed Thu Fri Sat "
+            "Sun, or lun mar mer jeu ven sam dim)"
         ) from None
 
 
 def _parse_ranges(text: str, part: str) -> tuple[tuple[int, int], ...]:
     ranges = []
-    for item in text.split(","):
+    for item in _RANGE_LIST.sub(",", text).split(","):
+        if not item.strip():
+            raise ValueError(f"office hours clause {part!r}: empty time range (stray ',')")
         match = _RANGE.fullmatch(item.strip())
         if match is None:
             raise ValueError(f"office hours clause {part!r}: {item.strip()!r} is not HH:MM-HH:MM")
@@ -153,8 +201,8 @@ def _parse_ranges(text: str, part: str) -> tuple[tuple[int, int], ...]:
 
 def _minutes(text: str, part: str, *, allow_24: bool) -> int:
     match = _TIME.fullmatch(text)
-    assert match is not None  # _RANGE only lets H:MM or HH:MM through
-    hour, minute = int(match[1]), int(match[2])
+    assert match is not None  # _RANGE only lets the forms of _TIME through
+    hour, minute = int(match[1]), int(match[2] or 0)
     if allow_24 and (hour, minute) == (24, 0):
         return _MINUTES_PER_DAY
     if hour > 23 or minute > 59:

@@ -241,7 +241,7 @@ CLOSING = re.compile(
     r"met vriendelijke groet(?:en)?|vriendelijke groet(?:en)?|srdačan pozdrav|lp|"
     r"с уважением|з повагою|с поштовањем|с почит|поздрави|"
     r"με εκτίμηση|με τιμή|üdvözlettel|tisztelettel|pagarbiai|ar cieņu|lugupidamisega|"
-    r"s poštovanjem|lep pozdrav|--|-- )\s*[,.!]?\s*$",
+    r"s poštovanjem|lep pozdrav|--|-- )\s*[,.!:]?\s*$",
     _FLAGS,
 )
 

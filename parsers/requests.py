@@ -5,23 +5,20 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from parsers.scan import Keywords
+from parsers.scan import Keywords, each, union
 
 _F = re.IGNORECASE | re.UNICODE
 
 
-def _rx(*alternatives: str, folded: bool = True) -> Keywords:
+def family(*alternatives: str, folded: bool = True) -> Keywords:
     """One pattern of alternatives. `folded` patterns are matched against lower-cased text,
     which is several times faster than case-insensitive matching of long alternations, and
-    are not searched at all when none of their literal stems occurs in the text.
-    Alternatives that start at a word boundary share one leading \\b, so the engine gives up
-    at once inside words instead of trying each of them."""
-    at_word = [a[2:] for a in alternatives if a.startswith(r"\b")]
-    anywhere = [a for a in alternatives if not a.startswith(r"\b")]
-    parts = ([r"\b(?:" + "|".join(f"(?:{a})" for a in at_word) + ")"] if at_word else [])
-    parts += [f"(?:{a})" for a in anywhere]
-    pattern = re.compile("|".join(parts), re.UNICODE if folded else _F)
+    are searched only with the alternatives whose literal stems occur in the text."""
+    pattern = union(alternatives, re.UNICODE if folded else _F)
     return Keywords(pattern, alternatives if folded else None)
+
+
+_rx = family
 
 
 _ART = r"(?:art(?:icles?|\.|ikel|ículos?|icolo|icoli|igos?|ykuł|icolul|iculo|\.?)?|§|čl\.|madde)"
@@ -39,6 +36,17 @@ PRESERVATION = _rx(
     r"megőrz", r"сохранени", r"сохранить", r"збереженн", r"зберегти", r"запазване",
     r"очуван", r"обезбеђ",
     rf"{_ART}\s*29\b",
+    # Plainer words for the same ask: keep, retain, hold the data.
+    r"\bretain\b", r"\bretention of (?:the |all )?(?:data|logs|records)",
+    r"\bhold (?:onto |on to )?(?:all |the |these )?(?:data|logs|records)", r"\bdata hold\b",
+    r"\bkeep (?:all |the |these )?(?:data|logs|records|information)\b",
+    r"\bfreez(?:e|ing) (?:the |all )?(?:data|logs)",
+    r"\bgarder (?:les|ces|l'ensemble des) (?:données|journaux|logs|traces)",
+    r"\bgel (?:rapide )?(?:des|de) données", r"\baufbewahr", r"\bvorzuhalten\b", r"\bvorhalten\b",
+    r"\bguard(?:e|en|ar) (?:los|las) (?:registros|datos|logs)",
+    r"\bmantenere i (?:log|dati)", r"\bcongelament",
+    r"\bguard(?:e|em|ar) os (?:registos|registros|dados|logs)", r"\breter os (?:dados|registos)",
+    r"\bbewaren\b", r"\bzachowani[ea] (?:logów|danych)", r"\bzachować (?:dane|logi)",
 )
 EXTENSION = _rx(
     r"\bextension\b", r"\bextend(?:ed|ing)?\b", r"prolongation", r"prolonger", r"renouvellement",
@@ -69,28 +77,89 @@ DISCLOSURE = _rx(
 )
 STORED = _rx(
     r"subscriber", r"abonn[ée]", r"bestandsdaten", r"inhaberdaten", r"suscriptor", r"abonado",
-    r"abbonat", r"assinante", r"abonent", r"\bstored (?:computer )?data\b", r"gespeicherten?",
+    r"abbonat", r"assinante", r"abonent", r"\babonat(?:ul|ului)?\b",
+    r"\bstored (?:computer )?data\b", r"gespeicherten?",
     r"données stockées", r"datos almacenados", r"dati memorizzati", r"dados armazenados",
     r"dane przechowywane", r"date stocate", r"abone", r"účastník", r"uloženýc?h? údaj",
     r"abonnent", r"naročnik", r"pretplatni", r"előfizet", r"абонент", r"tilaaja",
     rf"{_ART}\s*31\b", r"production order", r"\bcontent data\b",
+    # Who holds an account, in plainer words.
+    r"\baccount holder", r"\bcustomer (?:data|details|records|information)",
+    r"\bregistration (?:data|details|information|records)", r"\buser (?:details|data)\b",
+    r"\bdonnées d'inscription", r"\bregistrierungsdaten", r"\bkundendaten",
+    r"\bdatos (?:de registro|del titular)", r"\bdati (?:anagrafici|di registrazione)",
+    r"\bdados (?:de registo|de registro|do titular)", r"\bklantgegevens",
+    r"\bregistratiegegevens", r"\bdane (?:rejestracyjne|użytkownika)",
 )
+# Threats to life or safety. Each match counts once; two matches (the subject counts
+# twice) or one strong phrase make an emergency. "sequestro" alone is a seizure in Italian
+# and Portuguese, and "secuestro de datos" is ransomware in Spanish: neither counts.
 EMERGENCY = _rx(
     r"emergency", r"urgence vitale", r"danger de mort", r"menace (?:de mort|pour la vie)",
     r"notfall", r"lebensgefahr", r"gefahr für leib und leben", r"emergencia",
     r"peligro (?:para la|de) vida", r"riesgo (?:para la|de) vida", r"emergenza",
-    r"pericolo di vita", r"emerg[êe]ncia", r"risco de vida", r"nagł(?:y|ego) wypad",
-    r"zagrożeni[ea] życia", r"urgență", r"pericol (?:pentru|de) viaț", r"acil durum",
-    r"hayati tehlike", r"ohrozeni[ea] života", r"ohrožení života", r"threat to (?:life|the life)",
-    r"imminent (?:threat|danger|risk)", r"risk to life", r"life[- ]threatening",
-    r"kidnap", r"abduct", r"enlèvement", r"enlev[ée]", r"entführ", r"secuestr", r"rapimento",
-    r"rapit[oa]", r"sequestr", r"porwani", r"uprowadz", r"răpi", r"kaçırıl", r"únos", r"unesen",
-    r"suicid", r"selbstmord", r"samobój", r"intihar", r"bomb threat", r"alerte à la bombe",
-    r"bombendrohung", r"amenaza de bomba", r"school shooting", r"amoklauf", r"hostage", r"otage",
-    r"geisel", r"rehén",
-    r"livsfara", r"självmord", r"selvmord", r"itsemurha", r"életveszély", r"emberrablás",
-    r"угроз[аы] (?:для )?жизни", r"загроз[аи] життю", r"похищени", r"викраденн",
-    r"самоубийств", r"суицид", r"самогубств",
+    r"pericolo di vita", r"emerg[êe]ncia", r"risco de vida", r"perigo de vida",
+    r"nagł(?:y|ego) wypad", r"zagrożeni[ea] życia", r"urgență", r"pericol (?:pentru|de) viaț",
+    r"acil durum", r"hayati tehlike", r"ohrozeni[ea] života", r"ohrožení života",
+    r"threat to (?:life|the life)", r"imminent (?:threat|danger|risk)", r"risk to life",
+    r"life[- ]threatening", r"danger (?:to|for) (?:his|her|their|the) life",
+    r"kidnap", r"abduct", r"enlèvement", r"\bété enlevée?s?\b", r"entführ",
+    r"secuestr(?!o de (?:datos|archivos|ficheros|información))", r"rapimento", r"\brapit[oa]\b",
+    r"sequestro (?:di persona|de pessoa|de menor|de criança|relâmpago)", r"sequestrad[oa]\b",
+    r"porwani", r"porwan[ya]\b", r"uprowadz", r"răpi", r"kaçırıl", r"\búnos", r"\bunesen",
+    r"\bunesen[ýé]", r"ontvoer", r"kidnapp", r"bortför", r"\bsieppa", r"\bsiepat", r"emberrabl",
+    r"elrabol", r"απαγωγ", r"απήχθη", r"похищ", r"викраден",
+    r"suicid", r"suicíd", r"suïcid", r"suizid", r"selbstmord", r"samobój", r"intihar",
+    r"zelfmoord", r"självmord", r"selvmord", r"itsemurha", r"öngyilkos", r"sebevražd",
+    r"samovražd", r"sinucid", r"αυτοκτον", r"самоубийств", r"суицид", r"самогубств", r"суїцид",
+    r"self[- ]harm", r"end (?:his|her|their) (?:own )?life", r"mettre fin à ses jours",
+    r"sich (?:das leben|etwas) (?:zu )?(?:nehmen|antun)", r"quitarse la vida", r"togliersi la vita",
+    r"tirar a própria vida", r"odebrać sobie życie", r"van het leven te beroven",
+    r"bomb threat", r"bomb scare", r"threat(?:ened)? to (?:bomb|blow up|shoot|kill)",
+    r"alerte à la bombe", r"menace d'attentat", r"menace (?:à la|de) bombe", r"bombendrohung",
+    r"bombenanschlag", r"amenaza de bomba", r"amenaza de (?:atentado|tiroteo)",
+    r"minaccia (?:bomba|di (?:una )?bomba|di attentato)", r"allarme bomba", r"ameaça de bomba",
+    r"alarm bombowy", r"grożb[ay] (?:podłożenia|zamachu|zabicia)", r"bommelding", r"bomdreiging",
+    r"bombhot", r"bombetrussel", r"pommiuhka", r"bombafenyeget", r"amenințare cu bomb",
+    r"bomba tehdidi", r"bombovou hrozb", r"bombová hrozb", r"oznámení o bombě", r"απειλή βόμβας",
+    r"угроз[аы] (?:взрыва|теракта)", r"замінуван", r"\bbomb(?:a|e|y)? (?:threat|alert)",
+    r"school shooting", r"shooting (?:at|in) (?:a|the|our) (?:school|college|university)",
+    r"amoklauf", r"amokdrohung", r"fusillade", r"tuerie", r"tiroteo", r"sparatoria",
+    r"tiroteio", r"strzelanin", r"schietpartij", r"skolskjutning", r"kouluampumi",
+    r"iskolai lövöldöz", r"împușcături", r"okul(?:da)? silahlı saldırı", r"střelba ve škole",
+    r"streľba v škole", r"стрельб[аы] в школе", r"стрілянин",
+    r"hostage", r"\botages?\b", r"geisel", r"rehén", r"ostagg", r"refém", r"zakładni", r"gijzel",
+    r"gisslan", r"panttivan", r"túsz", r"ostatic", r"rehine", r"rukojm", r"όμηρ", r"заложник",
+    r"заручник",
+    r"missing (?:child|minor|girl|boy|teenager|person at risk)", r"disparition inquiétante",
+    r"mineure? disparu", r"vermisst(?:e|es|en)? (?:kind|mädchen|junge|minderjährig)",
+    r"menor desaparecid", r"niñ[oa] desaparecid", r"minore scompars", r"bambin[oa] scompars",
+    r"criança desaparecida", r"menor desaparecid", r"zaginion(?:e|ej|ego) (?:dzieck|nastolat|"
+    r"małoletni)", r"vermist(?:e)? (?:kind|meisje|jongen|minderjarige)", r"försvunnen? (?:barn|"
+    r"flicka|pojke)", r"kadonnut (?:lapsi|tyttö|poika)", r"eltűnt (?:gyermek|lány|fiú|kiskorú)",
+    r"copil dispărut", r"minor dispărut", r"kayıp (?:çocuk|kız|erkek)", r"pohřešovan",
+    r"nezvestn", r"αγνοούμεν", r"пропал(?:а|и)? (?:ребен|девоч|мальчик|подрост)",
+    r"зник(?:ла|ло|ли)? (?:дитин|дівчин|хлопчик)",
+    r"sextortion", r"sextorsion", r"sextorsión", r"sextorsão", r"sekstorsj", r"sextortie",
+    r"livsfara", r"livsfare", r"hengenvaara", r"életveszély", r"levensgevaar", r"acuut gevaar",
+    r"κίνδυνο(?:ς)? (?:για τη )?ζωή", r"άμεσος κίνδυνος", r"pericol iminent",
+    r"угроз[аы] (?:для )?жизни", r"загроз[аи] життю",
+    r"\b(?:daughter|son|child|girl|boy|kid|teenager|grandchild)\b.{0,40}\b(?:is|has been|went|"
+    r"gone) missing", r"\bhas been missing since", r"\b(?:she|he|they) (?:is|are|may be|might be) "
+    r"in (?:immediate |grave |great )?danger",
+    *each("fille|fils|enfant", r"\b.{0,30}\b(?:a disparu|est introuvable|a fugué)"),
+    *each("tochter|sohn|kind", r"\b.{0,30}\b(?:ist|wird) (?:seit .{0,20})?(?:verschwunden|"
+          r"vermisst)"),
+    *each("hija|hijo", r"\b.{0,30}\b(?:ha desaparecido|está desaparecid)"),
+    r"\b(?:figlia|figlio)\b.{0,30}\bè scompars", r"\b(?:filha|filho)\b.{0,30}\bdesaparec",
+    r"\b(?:córka|syn)\b.{0,30}\bzagin",
+    *each("dochter|zoon", r"\b.{0,30}\b(?:vermist|verdwenen)"),
+    r"child (?:is )?in (?:immediate )?danger", r"enfant en danger", r"kind in gefahr",
+    r"menor en peligro", r"minore in pericolo", r"criança em perigo",
+    r"dziecko w niebezpieczeństwie",
+    r"kind in gevaar", r"barn i fara", r"lapsi vaarassa", r"dítě v ohrožení", r"copil în pericol",
+    r"noodgeval", r"nödsituation", r"hätätilan", r"vészhelyzet", r"έκτακτη ανάγκη",
+    r"mimořádn[áé] (?:událost|situac)", r"чрезвычайн", r"надзвичайн",
 )
 INFORMATION = _rx(
     r"would like to know", r"we would like to ask",
@@ -129,7 +198,7 @@ ASK = _rx(
     r"\bsolicit(?:amos|o|a)\b", r"\bpedimos\b",
     r"\bvimos solicitar\b", r"\bsolicita-se\b", r"\bchiediamo\b", r"\brichiediamo\b",
     r"\bsi (?:chiede|richiede)\b", r"\bsolicităm\b", r"\bvă rugăm\b", r"\bprosimy\b",
-    r"\bzwracamy się z prośbą", r"\btalep (?:ediyoruz|ederiz|olunur)", r"\brica (?:ederiz|olunur)",
+    r"\bzwracamy się\b", r"\btalep (?:ediyoruz|ederiz|olunur)", r"\brica (?:ederiz|olunur)",
     r"\bžiadame\b", r"\bžádáme\b", r"\bprašome\b", r"\bpyydämme\b", r"\bverzoeken\b",
     r"\bbegär\b", r"\bzahtijevamo\b", r"\bmolimo\b",
     r"\bbegär(?:an)?\b", r"\banmoder\b", r"\bber om\b", r"\bkérjük\b", r"\bpalun\b",
@@ -139,7 +208,7 @@ ASK = _rx(
 URGENT = _rx(
     r"\burgent(?:e|es|ly|issim[oa])?\b", r"très urgent", r"\bdringend\b",
     r"\beilt\b", r"\beilig\b", r"\bsofort\b", r"\bpilne\b", r"\bpilny\b", r"\bpilna\b",
-    r"\bacil\b", r"\bnaliehav[áé]\b", r"\bnaléhavé\b", r"\bsürgős\b",
+    r"\bacil\b", r"\bnaliehav[áéý]\b", r"\bnaléhav[áéý]\b", r"\bsürgős\b", r"\burgentă\b",
     r"\bспешно\b", r"\bсрочно\b", r"\bεπείγον\b", r"\bεπείγουσα\b", r"\bkiireellinen\b",
     r"\bkiireinen\b", r"\bskubus\b", r"\bsteidzam", r"\bbrådskande\b", r"\bspoed\b",
     r"\bhasteforespørsel\b",
@@ -165,9 +234,15 @@ NEGATIVE = _rx(
 )
 STRONG_EMERGENCY = _rx(r"emergency disclosure", r"divulgation d'urgence", r"notfall", r"emergencia",
                        r"emergenza", r"threat to (?:life|the life)", r"danger de mort",
-                       r"lebensgefahr",
+                       r"lebensgefahr", r"gefahr für leib und leben", r"urgence vitale",
                        r"imminent (?:threat|danger|risk)", r"zagrożeni[ea] życia",
-                       r"hayati tehlike")
+                       r"hayati tehlike", r"risk to life", r"life[- ]threatening",
+                       r"riesgo (?:para la|de) vida", r"peligro (?:para la|de) vida",
+                       r"pericolo di vita", r"risco de vida", r"perigo de vida",
+                       r"pericol iminent", r"ohrozeni[ea] života", r"ohrožení života",
+                       r"livsfara", r"livsfare", r"hengenvaara", r"életveszély",
+                       r"levensgevaar", r"κίνδυνο(?:ς)? (?:για τη )?ζωή",
+                       r"угроз[аы] (?:для )?жизни", r"загроз[аи] життю")
 
 
 _ART29 = re.compile(rf"{_ART}\s*29\b|\b29\s*(?:and|et|und|y|e|i|și|ve|a)\s*30\b", _F)
@@ -202,8 +277,12 @@ class TypeSignals:
                     or self.emergency >= 2 or self.information or (self.disclosure and self.ask))
 
 
-def signals(subject: str, text: str) -> TypeSignals:
-    subject, text = subject.lower(), text.lower()
+def signals(subject: str, text: str, *, inherited: bool = False) -> TypeSignals:
+    """Keyword counts in a subject (counted twice) and a text. An `inherited` subject (a
+    reply's "Re: ..." of the message answered) does not count: what a reply asks is in its
+    text (an answer in an emergency's thread is not itself an emergency, an extension's
+    thread may carry a new preservation request)."""
+    subject, text = ("" if inherited else subject.lower()), text.lower()
     both = f"{subject}\n{subject}\n{text}"  # the subject counts twice
     return TypeSignals(
         preservation=_count(PRESERVATION, both),
@@ -258,16 +337,26 @@ def extension_near(text: str) -> bool:
     return False
 
 
+def field_urgency(urgency_field: str | None) -> bool | None:
+    """What a template's urgency field answers: True (yes, high, ...), False (no, normal,
+    ...), or None when it says neither (or there is none)."""
+    if urgency_field is None or not urgency_field.strip():
+        return None
+    value = urgency_field.strip()
+    if NEGATIVE.search(value):
+        return False
+    if AFFIRMATIVE.search(value) or URGENT.search(value.lower()):
+        return True
+    return None
+
+
 def is_urgent(request: str | None, subject: str, text: str, urgency_field: str | None) -> bool:
     """Urgent: an emergency, an affirmative urgency field, or an urgency word not negated."""
     if request == "emergency_disclosure":
         return True
-    if urgency_field is not None and urgency_field.strip():
-        value = urgency_field.strip()
-        if NEGATIVE.search(value):
-            return False
-        if AFFIRMATIVE.search(value) or URGENT.search(value.lower()):
-            return True
+    answer = field_urgency(urgency_field)
+    if answer is not None:
+        return answer
     for chunk in (subject.lower(), text.lower()):
         cleaned = NOT_URGENT.sub(" ", chunk)
         if URGENT.search(cleaned):

@@ -15,6 +15,40 @@ REQUEST_TYPES = (
     "emergency_disclosure",
     "information",
 )
+# What a message asks or adds, finer than `request_type` and outside the parse contract
+# (`ParsedMessage.topic`; `parsers/topics.py` maps each onto the contract's request type).
+#   emergency             threat to life or safety            -> emergency_disclosure
+#   preservation          keep data (art. 29/30)              -> preservation
+#   extension             extend an earlier preservation      -> preservation_extension
+#   traffic_disclosure    disclose traffic data (art. 30)     -> traffic_disclosure
+#   stored_data           subscriber or stored data (art. 31) -> stored_data
+#   attribution           who used an IP address or account   -> stored_data
+#   mla_notice            an MLA request follows / was sent   -> stored_data (a reply in a thread)
+#   incident_assistance   help with an incident (ransomware, intrusion, DDoS, ...)
+#                                                             -> information, or the data asked
+#   takedown              take down or block a site, domain, account
+#                                                             -> information, or the data asked
+#   contact_confirmation  confirm a contact point or address  -> information
+#   legal_question        a legal provision, basis, retention -> information
+#   information           any other question                  -> information
+#   addendum              a reply adding to an earlier request (another identifier, details)
+#   correction            a reply correcting an earlier request (a time, a time zone)
+TOPICS = (
+    "emergency",
+    "preservation",
+    "extension",
+    "traffic_disclosure",
+    "stored_data",
+    "attribution",
+    "mla_notice",
+    "incident_assistance",
+    "takedown",
+    "contact_confirmation",
+    "legal_question",
+    "information",
+    "addendum",
+    "correction",
+)
 
 
 @dataclass(frozen=True)

@@ -165,34 +165,84 @@ def _structure(pattern: str, start: int) -> Iterator[tuple[int, str, int]]:
             depth += (c == "(") - (c == ")")
 
 
+def each(words: str, rest: str) -> tuple[str, ...]:
+    """Alternatives `\\b<word><rest>` for each of the `|`-separated words: one alternation
+    written out so that every alternative keeps a literal stem (its word)."""
+    return tuple(rf"\b{w}{rest}" for w in words.split("|"))
+
+
+def union(alternatives: tuple[str, ...] | list[str], flags: int) -> re.Pattern[str]:
+    """One pattern of alternatives. Alternatives that start at a word boundary share one
+    leading \\b, so the engine gives up at once inside words instead of trying each."""
+    at_word = [a[2:] for a in alternatives if a.startswith(r"\b")]
+    anywhere = [a for a in alternatives if not a.startswith(r"\b")]
+    parts = ([r"\b(?:" + "|".join(f"(?:{a})" for a in at_word) + ")"] if at_word else [])
+    parts += [f"(?:{a})" for a in anywhere]
+    return re.compile("|".join(parts), flags)
+
+
 class Keywords:
     """A keyword family: a compiled pattern plus the stems one of which any match contains.
 
     Folded families match lower-cased text; `count` stops at `cap`, which is all callers
-    need (whether a family is present, or present twice)."""
+    need (whether a family is present, or present twice). A text is searched only with the
+    alternatives whose stems it contains (an alternative cannot match without its stem), so
+    a long family costs little more than the few words a text shares with it; the matches
+    are exactly those of the whole pattern."""
+
+    _NARROWED_KEPT = 1024  # sub-patterns kept per family
 
     def __init__(self, pattern: re.Pattern[str], alternatives: tuple[str, ...] | None) -> None:
-        """`alternatives` are the pattern's sources, or None when the pattern is matched
-        case-insensitively (then no stem can be looked up literally)."""
+        """`alternatives` are the pattern's sources (as `union` joined them), or None when
+        the pattern is matched case-insensitively (then no stem can be looked up literally)."""
         self.pattern = pattern
+        self.alternatives = alternatives or ()
         stems = [literal_stem(a) for a in alternatives] if alternatives else [None]
         self.stems: tuple[str, ...] | None = (
             None if any(s is None for s in stems) else tuple(sorted({s for s in stems if s}))
         )
+        self._by_stem: dict[str, list[int]] = {}
+        if self.stems is not None:
+            for i, stem in enumerate(stems):
+                assert stem is not None
+                self._by_stem.setdefault(stem, []).append(i)
+        self._narrowed: dict[tuple[int, ...], re.Pattern[str]] = {}
 
     def possible(self, text: str) -> bool:
         return self.stems is None or any(s in text for s in self.stems)
 
+    def pattern_for(self, text: str) -> re.Pattern[str] | None:
+        """The pattern of the alternatives whose stems `text` contains; None when none."""
+        if self.stems is None:
+            return self.pattern
+        present = [i for stem, where in self._by_stem.items() if stem in text for i in where]
+        if not present:
+            return None
+        if len(present) == len(self.alternatives):
+            return self.pattern
+        key = tuple(sorted(present))
+        narrowed = self._narrowed.get(key)
+        if narrowed is None:
+            if len(self._narrowed) >= self._NARROWED_KEPT:
+                self._narrowed.clear()
+            narrowed = union([self.alternatives[i] for i in key], self.pattern.flags)
+            self._narrowed[key] = narrowed
+        return narrowed
+
     def count(self, text: str, cap: int = 2) -> int:
-        if not self.possible(text):
+        pattern = self.pattern_for(text)
+        if pattern is None:
             return 0
-        return sum(1 for _ in islice(self.pattern.finditer(text), cap))
+        return sum(1 for _ in islice(pattern.finditer(text), cap))
 
     def search(self, text: str) -> re.Match[str] | None:
-        return self.pattern.search(text) if self.possible(text) else None
+        pattern = self.pattern_for(text)
+        return pattern.search(text) if pattern is not None else None
 
     def finditer(self, text: str) -> Iterator[re.Match[str]]:
-        return self.pattern.finditer(text) if self.possible(text) else iter(())
+        pattern = self.pattern_for(text)
+        return pattern.finditer(text) if pattern is not None else iter(())
 
     def sub(self, repl: str, text: str) -> str:
-        return self.pattern.sub(repl, text) if self.possible(text) else text
+        pattern = self.pattern_for(text)
+        return pattern.sub(repl, text) if pattern is not None else text

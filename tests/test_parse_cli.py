@@ -54,6 +54,21 @@ def test_readable_summary(capsys: pytest.CaptureFixture[str]) -> None:
     assert "2001:db8::8:800:200c:417a" in out
 
 
+def test_summary_names_the_topic(capsys: pytest.CaptureFixture[str]) -> None:
+    """The readable summary names what a partner asks beyond the contract's type."""
+    args = _args(str(DATA / "en-takedown-phishing-infrastructure.eml"))
+    assert parse_command.run(args) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("en-takedown-phishing-infrastructure.eml: request information (takedown)")
+
+
+def test_json_has_no_topic(capsys: pytest.CaptureFixture[str]) -> None:
+    """--json prints the contract's fields only, without the topic."""
+    args = _args("--json", str(DATA / "en-takedown-phishing-infrastructure.eml"))
+    assert parse_command.run(args) == 0
+    assert "topic" not in json.loads(capsys.readouterr().out)
+
+
 def test_bad_directory_is_an_error(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     """An unusable directory file stops the command with one line on stderr."""
     bad = tmp_path / "dir.toml"

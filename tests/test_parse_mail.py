@@ -10,7 +10,7 @@ import pytest
 
 from parsers.directory import Directory, load_toml
 from parsers.message import parse_message
-from parsers.result import ParsedMessage
+from parsers.result import TOPICS, ParsedMessage
 
 DATA = Path(__file__).resolve().parent / "data" / "parse"
 
@@ -126,6 +126,83 @@ CASES: list[tuple[str, dict[str, Any]]] = [
         forwarded_by="cnaipic-247@poliziadistato.it.example")),
     ("ro-auto-reply-subject.eml", dict(kind="auto_reply", language="ro",
                                        auto_signals=("subject:out-of-office",))),
+    # What partners actually ask, beyond the textbook preservation request.
+    ("en-incident-assistance-ransomware.eml", dict(
+        kind="request", request_type="information", topic="incident_assistance", urgent=False,
+        their_reference="GNCCB-2026-3391", language="en", reads_as_request=True)),
+    ("de-incident-assistance-angriff.eml", dict(
+        kind="request", request_type="information", topic="incident_assistance",
+        their_reference="540-CC-2026-0777", language="de")),
+    ("en-mla-notice-to-follow.eml", dict(
+        kind="request", request_type="stored_data", topic="mla_notice", case_ref="WK-2026-00042",
+        their_reference="NCA-2026-1180", language="en")),
+    ("fr-mla-notice-entraide-suivra.eml", dict(
+        kind="request", request_type="stored_data", topic="mla_notice",
+        their_reference="OFAC-26-0988", language="fr")),
+    ("en-takedown-phishing-infrastructure.eml", dict(
+        kind="request", request_type="information", topic="takedown",
+        their_reference="THTC-2026-1502", identifiers={
+            ("url", "https://secure-bank-login.example/nl"): None,
+            ("domain", "bank-verify-nl.example"): None})),
+    ("es-takedown-retirada-sitio.eml", dict(
+        kind="request", request_type="information", topic="takedown",
+        their_reference="GDT-2026-4471", language="es")),
+    ("en-attribution-ip-address.eml", dict(
+        kind="request", request_type="stored_data", topic="attribution",
+        their_reference="FCCU-2026-0912",
+        identifiers={("ipv4", "203.0.113.201"): "2026-11-28T14:02:00+00:00"})),
+    ("it-attribution-intestatario.eml", dict(
+        kind="request", request_type="stored_data", topic="attribution", country="IT",
+        sender_verified=True, their_reference="CNAIPIC-2026-6610", language="it")),
+    ("en-contact-confirmation.eml", dict(
+        kind="request", request_type="information", topic="contact_confirmation",
+        identifiers={})),
+    ("pl-contact-confirmation.eml", dict(
+        kind="request", request_type="information", topic="contact_confirmation", country="PL",
+        sender_verified=True, language="pl")),
+    ("fr-legal-question-base-legale.eml", dict(
+        kind="request", request_type="information", topic="legal_question", language="fr")),
+    ("nl-legal-question-wettelijke-grondslag.eml", dict(
+        kind="request", request_type="information", topic="legal_question", language="nl")),
+    # A parent's mail about a child in danger is an emergency request too.
+    ("en-emergency-parent-missing-child.eml", dict(
+        kind="request", request_type="emergency_disclosure", urgent=True, topic="emergency",
+        sender_verified=False, identifiers={("account", "cool_mike_19"): None})),
+    # Follow-ups inside a thread are replies; a new request there stays a request.
+    ("de-reply-nachtrag-korrektur.eml", dict(
+        kind="reply", topic="correction", case_ref=None, identifiers={}, urgent=False,
+        should_acknowledge=False, language="de")),
+    ("en-reply-correction-time-zone.eml", dict(
+        kind="reply", topic="correction", case_ref="WK-2026-00042", language="en")),
+    ("fr-reply-complement-information.eml", dict(
+        kind="reply", topic="addendum", case_ref="WK-2026-00043", language="fr")),
+    ("en-reply-additional-ip.eml", dict(kind="reply", topic="addendum", identifiers={},
+                                        named_identifiers=1)),
+    ("en-new-request-in-thread.eml", dict(
+        kind="request", request_type="preservation", case_ref="WK-2026-00042",
+        their_reference="SNT-2026-0502", provider="Helix Mail GmbH",
+        identifiers={("email", "payroll.desk@helixmail.example"): "2026-11-20T10:10:00+00:00"})),
+    # Robots quoting our tag are never requests or replies.
+    ("en-out-of-office-quoting-tag.eml", dict(
+        kind="auto_reply", case_ref="WK-2026-00042", reads_as_request=False, topic=None)),
+    ("fr-out-of-office-no-header.eml", dict(
+        kind="auto_reply", auto_signals=("body:out-of-office",), reads_as_request=False)),
+    ("en-ndr-exchange-quoting-tag.eml", dict(
+        kind="bounce", country=None, case_ref="WK-2026-00044", reads_as_request=False)),
+    # False-positive guards.
+    ("en-newsletter-emergency-procedures.eml", dict(
+        kind="other", urgent=False, reads_as_request=False)),
+    ("en-training-invitation-emergency.eml", dict(
+        kind="other", urgent=False, reads_as_request=False, topic=None)),
+    ("en-victim-complaint-no-identifiers.eml", dict(
+        kind="other", reads_as_request=False, named_identifiers=0)),
+    ("en-journalist-question.eml", dict(kind="other", reads_as_request=False)),
+    ("en-vendor-pitch.eml", dict(kind="other", reads_as_request=False)),
+    # A stranger without authority words asking about an address: not a request, but it
+    # reads like one (the daemon opens a case for it rather than a triage item).
+    ("en-stranger-asks-about-address.eml", dict(
+        kind="other", reads_as_request=True, identifiers={}, named_identifiers=1,
+        should_acknowledge=False)),
 ]
 
 IDENTIFIERS: list[tuple[str, dict[tuple[str, str], str | None]]] = [
@@ -278,3 +355,73 @@ def test_officer_addresses_are_not_identifiers(directory: Directory) -> None:
            b"For questions contact a.nowak@cbzc.pl.example or poc247@ncc.gov.example.\r\n")
     r = parse_message(raw, directory)
     assert [(i.type, i.value) for i in r.identifiers] == [("email", "fraud.desk@postbox.example")]
+
+
+MEANING = ("kind", "request_type", "urgent", "topic", "reads_as_request", "case_ref")
+
+
+@pytest.mark.parametrize("path", sorted(DATA.glob("*.eml")), ids=lambda p: p.name)
+def test_meaning_does_not_depend_on_the_directory(path: Path, directory: Directory) -> None:
+    """Kind, type, urgency and topic come from the mail alone: without any directory every
+    test message means what it means with the directory; only verification changes."""
+    raw = path.read_bytes()
+    with_dir, without = parse_message(raw, directory), parse_message(raw)
+    assert {f: getattr(without, f) for f in MEANING} == {f: getattr(with_dir, f) for f in MEANING}
+    assert without.sender_verified is False
+
+
+EMERGENCIES = [
+    ("en-emergency-school-shooting.eml", "en"),
+    ("fr-emergency-enlevement.eml", "fr"),
+    ("de-emergency-suizid.eml", "de"),
+    ("es-emergency-amenaza-bomba.eml", "es"),
+    ("it-emergency-sextortion-suicidio.eml", "it"),
+    ("pt-emergency-crianca-desaparecida.eml", "pt"),
+    ("pl-emergency-porwanie.eml", "pl"),
+    ("nl-emergency-gijzeling.eml", "nl"),
+    ("sv-emergency-sjalvmord.eml", "sv"),
+    ("el-emergency-apagogi.eml", "el"),
+    ("cs-emergency-unos.eml", "cs"),
+    ("hu-emergency-emberrablas.eml", "hu"),
+    ("tr-emergency-acil.eml", "tr"),
+    ("en-emergency-parent-missing-child.eml", "en"),
+]
+
+
+@pytest.mark.parametrize(("name", "lang"), EMERGENCIES, ids=[e[0] for e in EMERGENCIES])
+def test_emergency_from_any_sender(name: str, lang: str) -> None:
+    """A threat to life (abduction, suicide, bomb or shooting threat, hostage taking,
+    sextortion, a missing child) is an urgent emergency disclosure request in each of the
+    network's languages, read with no directory at all."""
+    r = parse_message((DATA / name).read_bytes())
+    assert (r.kind, r.request_type, r.urgent, r.topic) == (
+        "request", "emergency_disclosure", True, "emergency")
+    assert r.language == lang and r.should_acknowledge and r.identifiers
+
+
+def test_contract_keeps_its_fields(directory: Directory) -> None:
+    """The topic and the reads-like-a-request verdict stay off the contract's JSON object."""
+    obj = parse("en-takedown-phishing-infrastructure.eml", directory).to_contract("x.eml")
+    assert list(obj) == ["file", "kind", "request_type", "urgent", "country", "sender_verified",
+                         "case_ref", "their_reference", "previous_reference", "identifiers",
+                         "provider", "language", "should_acknowledge"]
+
+
+@pytest.mark.parametrize("name", [
+    "bounce-qmail-failure-notice.eml", "bounce-dsn-delay-headers.eml", "es-read-receipt.eml",
+    "list-advisory.eml", "ro-ping-reply-bottom-posted.eml", "de-out-of-office-body-only.eml",
+    "en-out-of-office-quoting-tag.eml", "en-ndr-exchange-quoting-tag.eml"])
+def test_robots_never_read_as_requests(name: str, directory: Directory) -> None:
+    """Bounces, auto-replies, list mail and ping replies never read like a request, whatever
+    they quote."""
+    r = parse(name, directory)
+    assert r.reads_as_request is False and r.topic is None and r.kind != "request"
+
+
+def test_topics_are_from_the_vocabulary() -> None:
+    """Every topic the parser gives is one of the documented TOPICS."""
+    got = {parse_message(p.read_bytes()).topic for p in DATA.glob("*.eml")} - {None}
+    assert got <= set(TOPICS)
+    assert {"incident_assistance", "mla_notice", "takedown", "attribution",
+            "contact_confirmation", "legal_question", "emergency", "addendum",
+            "correction"} <= got

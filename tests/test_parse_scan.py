@@ -5,10 +5,11 @@ from __future__ import annotations
 import random
 import re
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
-from parsers import identifiers, language, requests, scan
+from parsers import authority, identifiers, language, requests, scan, topics
 from parsers.mime import parse_bytes
 from parsers.timeparse import _DATE_PATTERNS, _ISO_DT, _TIME_RE
 
@@ -93,13 +94,27 @@ def test_literal_stem(alternative: str, stem: str | None) -> None:
     assert scan.literal_stem(alternative) == stem
 
 
-FAMILIES = ["PRESERVATION", "EXTENSION", "TRAFFIC", "DISCLOSURE", "STORED", "EMERGENCY",
-            "STRONG_EMERGENCY", "INFORMATION", "NO_DATA", "ASK", "URGENT", "NOT_URGENT"]
+FAMILIES = [
+    (requests, name) for name in ("PRESERVATION", "EXTENSION", "TRAFFIC", "DISCLOSURE",
+                                  "STORED", "EMERGENCY", "STRONG_EMERGENCY", "INFORMATION",
+                                  "NO_DATA", "ASK", "URGENT", "NOT_URGENT")
+] + [
+    (topics, name) for name in ("MLA_NOTICE", "MLA_SUBJECT", "NOTICE", "EARLIER", "ATTRIBUTION",
+                                "TAKEDOWN", "INCIDENT", "ASSIST", "CONTACT", "LEGAL",
+                                "CORRECTION", "ADDENDUM", "QUESTION")
+] + [
+    (authority, name) for name in ("TEXT_AUTHORITY", "SENDER_AUTHORITY", "PRIVATE_PARTY", "BULK",
+                                   "ANNOUNCEMENT_SUBJECT", "ANNOUNCEMENT_BODY")
+]
+RARE = ("NO_DATA", "STRONG_EMERGENCY", "NOT_URGENT", "SENDER_AUTHORITY")
 
 
-@pytest.mark.parametrize("name", FAMILIES)
-def test_keyword_family_counts_match_a_full_search(name: str) -> None:
-    family = getattr(requests, name)
+@pytest.mark.parametrize(("module", "name"), FAMILIES,
+                         ids=[f"{m.__name__.rpartition('.')[2]}.{n}" for m, n in FAMILIES])
+def test_keyword_family_counts_match_a_full_search(module: ModuleType, name: str) -> None:
+    """A family searched only with the alternatives whose stems a text holds finds exactly
+    what its whole pattern finds."""
+    family = getattr(module, name)
     assert family.stems is not None  # every family can be skipped when its stems are absent
     hits = 0
     for text in TEXTS:
@@ -108,7 +123,21 @@ def test_keyword_family_counts_match_a_full_search(name: str) -> None:
         hits += full
         assert family.count(low, cap=2) == min(full, 2)
         assert bool(family.search(low)) == bool(full)
-    assert name in ("NO_DATA", "STRONG_EMERGENCY", "NOT_URGENT") or hits > 0
+        assert [m.span() for m in family.finditer(low)] == \
+            [m.span() for m in family.pattern.finditer(low)]
+    assert name in RARE or hits > 0
+
+
+def test_narrowed_patterns_are_kept_bounded() -> None:
+    """However many different texts a family sees, it keeps a bounded number of narrowed
+    patterns, and a text holding every stem is searched with the whole pattern."""
+    family = requests.EMERGENCY
+    rng = random.Random(3)
+    stems = list(family.stems or ())
+    for _ in range(3 * family._NARROWED_KEPT):
+        family.count(" ".join(rng.sample(stems, 3)))
+    assert len(family._narrowed) <= family._NARROWED_KEPT
+    assert family.pattern_for(" ".join(stems)) is family.pattern
 
 
 def test_refang_only_touches_defanged_text() -> None:

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from parsers import classify, identifiers, language, quoting, requests, template
+from parsers.message import parse_message
 from parsers.mime import decode_bytes, decode_header_value
 from parsers.timeparse import find_dates, zone_from_text
 
@@ -169,6 +170,14 @@ def test_bilingual_template_sections() -> None:
     ("Acil", "hayati tehlike: kaçırılan çocuk", "emergency_disclosure"),
     ("Question", "We would like to know whether the provider operates in your country.",
      "information"),
+    # Plainer words partners use for the same asks.
+    ("Data hold", "Could you ask the provider to hold onto all logs for this account?",
+     "preservation"),
+    ("Verzoek", "kunt u de provider vragen de loggegevens te bewaren?", "preservation"),
+    ("Gel", "Pourriez-vous demander de garder les journaux de connexion ?", "preservation"),
+    ("Details", "We are looking for the account holder details behind this address.",
+     "stored_data"),
+    ("Solicitare", "solicităm comunicarea datelor de abonat", "stored_data"),
 ])
 def test_request_types_in_languages(subject: str, text: str, expected: str) -> None:
     """Request type from the keyword tables of the network's languages."""
@@ -187,6 +196,8 @@ def test_request_types_in_languages(subject: str, text: str, expected: str) -> N
     ("Wniosek", "", "tak", True),
     ("Ersuchen", "Eilt!", None, True),
     ("Demande de conservation rapide", "conservation rapide", None, False),
+    ("Žádost", "Věc je naléhavá, data se mažou.", None, True),
+    ("Cerere", "Cererea este urgentă.", None, True),
 ])
 def test_urgency(subject: str, text: str, field: str | None, expected: bool) -> None:
     """Urgency words flag, negations and a negative urgency field do not."""
@@ -245,3 +256,42 @@ def test_time_range_gives_its_earliest_end() -> None:
     """A range "between 10:00 and 11:30 UTC on 1 November" ties the identifier to 10:00 UTC."""
     (ident,) = identifiers.extract("IP 192.0.2.3 between 10:00 and 11:30 UTC on 01/11/2026")
     assert ident.timestamp == datetime(2026, 11, 1, 10, tzinfo=UTC)
+
+
+def test_an_answer_does_not_inherit_its_subject() -> None:
+    """A reply's "Re: <subject of the message answered>" does not make it an emergency or an
+    extension: what it asks is in its own text."""
+    subject = "RE: URGENT - school shooting threat"
+    text = "the MLA request is still pending, so we request the extension of the preservation."
+    s = requests.signals(subject, text, inherited=True)
+    assert s.emergency == 0 and s.extension > 0
+    assert requests.signals(subject, text).emergency >= 2
+
+
+def test_urgency_sentence_that_looks_like_a_field() -> None:
+    """"This request is urgent: ..." reads like a field label but is an urgency flag."""
+    raw = ("From: cyber247@police.example\r\nSubject: Demande de conservation\r\n"
+           "Content-Type: text/plain; charset=utf-8\r\n\r\n"
+           "Nous demandons la conservation des données de l'adresse IP 192.0.2.7.\r\n\r\n"
+           "Cette demande est urgente : les journaux sont effacés au bout de sept jours.\r\n"
+           ).encode()
+    r = parse_message(raw)
+    assert (r.kind, r.request_type, r.urgent) == ("request", "preservation", True)
+
+
+def test_signature_phone_line_is_not_a_subject() -> None:
+    """A bare "Tel. +352 ..." line under a name is the sender's number, not an identifier:
+    a question about a contact point stays a question with or without a directory."""
+    raw = ("From: cyber.parquet@justice.lu.example\r\nSubject: Confirmation du point de contact\r\n"
+           "Content-Type: text/plain; charset=utf-8\r\n\r\n"
+           "Pourriez-vous confirmer les coordonnées de votre point de contact 24/7 ?\r\n\r\n"
+           "Commissaire Claire Lefèvre\r\nParquet de Luxembourg\r\nTel. +352 4759 0011\r\n"
+           ).encode()
+    r = parse_message(raw)
+    assert (r.kind, r.topic, r.named_identifiers) == ("request", "contact_confirmation", 0)
+
+
+def test_closing_with_a_colon_ends_the_own_text() -> None:
+    """"Tisztelettel:" (and other closings followed by a colon) starts the signature."""
+    assert quoting.cut_signature("Kérjük az adatokat.\nTisztelettel:\nr. őrnagy K. Nagy") == \
+        "Kérjük az adatokat."

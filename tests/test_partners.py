@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from parsers.directory import Directory, load_toml
+from parsers.directory import Directory, DirectoryError, load_toml
 from parsers.partners import (
     AFTER_HOURS_NUMBER,
     OFFICE_NUMBER,
@@ -289,3 +289,63 @@ def test_preservation_days(good: Directory) -> None:
     assert preservation_days(good.contact_points[0], 60) == 90
     assert preservation_days(good.contact_points[2], 60) == 60
     assert preservation_days(None, 90) == 90
+
+
+@pytest.fixture(scope="module")
+def as_written() -> Directory:
+    return load_toml((DATA / "hours-as-written.toml").read_bytes())
+
+
+# 2026-11-02 is a Monday and 2026-11-06 a Friday; Paris, Vienna and Brussels are UTC+1.
+@pytest.mark.parametrize(
+    ("country", "at", "reason"),
+    [
+        ("FR", "2026-11-02 07:29", AFTER_HOURS_NUMBER),  # Mon 08:29, before the morning
+        ("FR", "2026-11-02 07:30", OFFICE_NUMBER),  # Mon 08:30, the morning range opens
+        ("FR", "2026-11-02 10:59", OFFICE_NUMBER),  # Mon 11:59
+        ("FR", "2026-11-02 11:00", AFTER_HOURS_NUMBER),  # Mon 12:00, the lunch gap
+        ("FR", "2026-11-02 12:30", AFTER_HOURS_NUMBER),  # Mon 13:30, still lunch
+        ("FR", "2026-11-02 13:00", OFFICE_NUMBER),  # Mon 14:00, the afternoon range
+        ("FR", "2026-11-02 17:00", AFTER_HOURS_NUMBER),  # Mon 18:00
+        ("FR", "2026-11-07 10:00", AFTER_HOURS_NUMBER),  # Saturday
+        ("AT", "2026-11-05 15:00", OFFICE_NUMBER),  # Thu 16:00
+        ("AT", "2026-11-06 12:59", OFFICE_NUMBER),  # Fri 13:59
+        ("AT", "2026-11-06 13:00", AFTER_HOURS_NUMBER),  # Fri 14:00, Friday closes early
+        ("BE", "2026-11-04 15:59", OFFICE_NUMBER),  # Wed 16:59 in "9-17"
+        ("BE", "2026-11-04 16:00", AFTER_HOURS_NUMBER),  # Wed 17:00
+        ("LU", "2026-11-08 03:00", OFFICE_NUMBER),  # Sunday night, H24
+    ],
+)
+def test_call_number_with_hours_as_written(
+    as_written: Directory, country: str, at: str, reason: str
+) -> None:
+    """Split days, per-day clauses after a comma, '9-17', French day names and H24 choose
+    the office number inside the hours and the after-hours number outside (lunch included)."""
+    choice = number_to_call(as_written, country, utc(at))
+    assert choice is not None
+    assert choice.reason == reason
+    assert choice.phone == (choice.contact_point.office_phone if reason == OFFICE_NUMBER
+                            else choice.contact_point.after_hours_phone)
+    assert choice.fallback is False
+
+
+def test_hours_as_written_are_kept_canonical(as_written: Directory) -> None:
+    """The directory keeps each partner's hours in the canonical form it shows operators."""
+    assert [cp.office_hours for cp in as_written.contact_points] == [
+        "Mon-Fri 08:30-12:00, 14:00-18:00",
+        "Mon-Thu 08:00-16:30; Fri 08:00-14:00",
+        "Mon-Fri 09:00-17:00",
+        "24/7",
+    ]
+
+
+def test_unreadable_clause_refuses_the_directory() -> None:
+    """A clause that cannot be read refuses the directory with one line naming the entry,
+    the field and the text; nothing is loaded, so no wrong number can be chosen."""
+    text = (DATA / "hours-as-written.toml").read_text(encoding="utf-8").replace(
+        '"Mon-Thu 08:00-16:30, Fri 08:00-14:00"', '"Mon-Thu 08:00-16:30, Fri after lunch"')
+    with pytest.raises(DirectoryError) as caught:
+        load_toml(text.encode())
+    assert caught.value.problems == [
+        "contact point #2 (AT, desk@cyber.at.example): office_hours: office hours clause "
+        "'Fri after lunch' is not 'DAYS HH:MM-HH:MM' (e.g. 'Mon-Fri 08:30-18:00')"]

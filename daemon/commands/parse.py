@@ -43,6 +43,7 @@ def summary(name: str, r: ParsedMessage) -> str:
         head += f" {r.request_type}"
     if r.urgent:
         head += " URGENT"
+    head += f" ({r.topic})" if r.topic else ""
     facts = [
         f"country={r.country or '-'}",
         "verified" if r.sender_verified else "unverified",
