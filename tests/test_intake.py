@@ -388,16 +388,31 @@ ADDENDUM = ("Sehr geehrte Kolleginnen und Kollegen,\n\nbitte beachten Sie eine K
             "entsprechend.\n\nMit freundlichen Grüßen\nBKA\n")
 
 
-def test_addendum_as_a_reply_without_the_tag_gets_no_second_ack(desk: Desk) -> None:
-    """A correction joined by In-Reply-To (the parser calls it a request of the same type)
-    is added to its case and not acknowledged again; the log says it was threaded."""
+RESENT = ("Dear colleagues,\n\nto be sure nothing is lost: under Article 29 of the Budapest "
+          "Convention, please preserve the data of account user7@mail.example held by "
+          "Example Mail Ltd, including the IP address 198.51.100.8 used on 2026-11-02 at "
+          "08:48 UTC.\n\nRegards,\nBKA\n")
+
+
+@pytest.mark.parametrize(("subject", "text", "kind"), [
+    ("Nachtrag: Korrektur Uhrzeit", ADDENDUM, "reply"),
+    ("Re: Preservation request", RESENT, "request"),
+])
+def test_addendum_as_a_reply_without_the_tag_gets_no_second_ack(
+    desk: Desk, subject: str, text: str, kind: str,
+) -> None:
+    """A follow-up joined by In-Reply-To is added to its case and not acknowledged again,
+    whether the parser reads it as a reply (a correction) or as a request of the case's own
+    type (the request said again); the log says it was threaded."""
     req, case, _ = _case_with_ack(desk)
-    addendum = reply_mail(req, sender=DE, subject="Nachtrag: Korrektur Uhrzeit", text=ADDENDUM)
+    addendum = reply_mail(req, sender=DE, subject=subject, text=text)
     desk.append(addendum)
     with capture_logs() as logs:
         desk.once()
     row = desk.row(addendum)
-    assert row.kind == "request" and row.parsed["request_type"] == "preservation"
+    assert row.kind == kind
+    if kind == "request":
+        assert row.parsed["request_type"] == case.request_type
     assert row.case_id == case.id and len(desk.cases()) == 1
     assert len(desk.acks_of(case)) == 1
     assert [e["case"] for e in logs if e["event"] == "message_threaded"] == [case.reference]
@@ -405,13 +420,15 @@ def test_addendum_as_a_reply_without_the_tag_gets_no_second_ack(desk: Desk) -> N
 
 
 def test_addendum_with_the_tag_and_no_references_gets_no_second_ack(desk: Desk) -> None:
-    """The same correction joined only by the case tag from the partner's address: threaded,
-    one acknowledgement in all."""
+    """The request said again, joined only by the case tag from the partner's address:
+    threaded, one acknowledgement in all."""
     _, case, _ = _case_with_ack(desk)
-    addendum = mail(DE, f"Nachtrag [{case.reference}]: Korrektur Uhrzeit", ADDENDUM)
+    addendum = mail(DE, f"Re: [{case.reference}] Preservation request", RESENT)
     desk.append(addendum)
     desk.once()
-    assert desk.row(addendum).case_id == case.id
+    row = desk.row(addendum)
+    assert (row.kind, row.parsed["request_type"]) == ("request", case.request_type)
+    assert row.case_id == case.id
     assert len(desk.cases()) == 1 and len(desk.acks_of(case)) == 1
 
 
