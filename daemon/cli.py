@@ -22,6 +22,7 @@ COMMAND_MODULES = (
     "directory",
     "cases",
     "case",
+    "triage",
     "digest",
     "ping",
     "quarantine",

@@ -8,6 +8,7 @@ from models.mailbox import DaemonInstance, MailboxCheckpoint
 from models.message import Message
 from models.outbox import OutboxMail
 from models.ping import PingRound, PingTarget
+from models.triage import TriageItem
 
 __all__ = [
     "Base",
@@ -23,4 +24,5 @@ __all__ = [
     "OutboxMail",
     "PingRound",
     "PingTarget",
+    "TriageItem",
 ]

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from config.settings import Settings
 from daemon.inbound import pipeline
-from daemon.inbound.work import Env
+from daemon.inbound.work import Env, Fetched
 from models import Case, Event, Message, OutboxMail
 from parsers.directory import Directory
 from tests.conftest import run_cli
@@ -32,7 +32,7 @@ def mail(subject: str, message_id: str, body: str = "Please preserve the data.")
 def ingest(db_url: str, sessions: sessionmaker[Session], raw: bytes, uid: int) -> Message:
     """Run the real pipeline on one message, as the mailbox watcher would."""
     settings = Settings(database={"url": db_url}, desk=DESK)
-    fetched = pipeline.Fetched(folder="INBOX", role="inbox", uidvalidity=9, uid=uid, raw=raw,
+    fetched = Fetched(folder="INBOX", role="inbox", uidvalidity=9, uid=uid, raw=raw,
                                size=len(raw), internal_date=datetime.now(UTC), truncated=False,
                                live=True)
     with sessions.begin() as session:

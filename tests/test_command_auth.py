@@ -20,7 +20,7 @@ from structlog.testing import capture_logs
 
 from config.settings import Settings
 from daemon.inbound import pipeline
-from daemon.inbound.work import Env
+from daemon.inbound.work import Env, Work
 from daemon.store.directory import load_directory
 from models import Case, Event, Message, OutboxMail
 from tests.conftest import run_cli
@@ -121,7 +121,7 @@ def tokens(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def deliver(settings: Settings, sessions: sessionmaker[Session], raw: bytes,
-            at: datetime | None = None) -> pipeline.Work:
+            at: datetime | None = None) -> Work:
     """The real pipeline on one INBOX message, as the mailbox watcher runs it."""
     now = at or datetime.now(UTC)
     fetched = pipeline.Fetched(folder="INBOX", role="inbox", uidvalidity=5, uid=next(_uid),

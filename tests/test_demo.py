@@ -12,8 +12,9 @@ from tests.conftest import run_cli
 def test_demo_plays_the_day_and_prints_the_summary(tmp_path: Path) -> None:
     """The demo needs no configuration, ends by itself within a minute with exit 0, and its
     summary shows the cases, the acks, what was suppressed and why, the command applied and
-    the forged one refused, the call prompt with the after-hours number, and the digest; a
-    configured database is never touched."""
+    the forged one refused, the call prompt with the after-hours number, a partner's mail
+    the parser cannot classify as an unclassified case, a stranger's mail waiting for
+    triage, and the digest; a configured database is never touched."""
     untouched = tmp_path / "production.db"
     started = time.monotonic()
     result = run_cli("demo", env={"WATCHKEEPER_DATABASE__URL": f"sqlite:///{untouched}"},
@@ -24,12 +25,19 @@ def test_demo_plays_the_day_and_prints_the_summary(tmp_path: Path) -> None:
     assert not untouched.exists()
     out = result.stdout
     summary = out[out.index("SUMMARY OF THE DAY"):]
-    assert "Cases opened: 4" in summary
+    assert "Cases opened: 5" in summary
     assert re.search(r"WK-\d{4}-00001 +LU +preservation +status started", summary)
     assert re.search(r"WK-\d{4}-00002 .*flags: unverified_sender", summary)
     assert re.search(r"WK-\d{4}-00003 +DE +preservation_extension", summary)
     assert re.search(r"WK-\d{4}-00004 +JP +emergency_disclosure +URGENT", summary)
-    assert "Acknowledgements sent: 4" in summary
+    assert re.search(r"WK-\d{4}-00005 +LU +unclassified +status acknowledged", summary)
+    assert "Acknowledgements sent: 5" in summary
+    assert re.search(r"to snt-247@police.lu.example: Re: \[WK-\d{4}-00005\] Fermeture", summary)
+    assert re.search(r"Classification prompt sent to duty.officer@ncc.gov.example: Set the "
+                     r"type of WK-\d{4}-00005", summary)
+    assert "Waiting for triage: 1" in summary
+    assert re.search(r"msg \d+  a.dubois@dubois-avocats.example: Notre client", summary)
+    assert "Triage prompt sent to duty.officer@ncc.gov.example" in summary
     assert "k.wagner@bka.de.example: auto_reply" in summary
     assert "snt-247@police.lu.example: threaded into WK-" in summary
     assert "(verified by dmarc): #start: done (status started)" in summary
@@ -43,7 +51,8 @@ def test_demo_plays_the_day_and_prints_the_summary(tmp_path: Path) -> None:
     # 16:15 in Brussels is 00:15 in Tokyo: outside office hours, so the after-hours number.
     assert re.search(r"CALL JP about WK-\d{4}-00004 now: \+81 90-1234-0001 "
                      r"\(after-hours number; 00:15 in Tokyo", summary)
-    assert "Daily digest 2026-03-11: 4 open" in summary
+    assert "Daily digest 2026-03-11: 5 open" in summary
+    assert "1 waiting for triage, 1 unclassified" in summary
     assert "Demo finished in" in out
     # The log shows the day as it happens, one line per event.
     for event in ("case_opened", "ack_queued", "ack_suppressed", "mail_sent", "call_prompted",

@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from daemon.rules.threads import authentication_failed, clean_id, same_counterpart, thread_ids
+import pytest
+
+from daemon.rules.threads import (
+    authentication_failed,
+    clean_id,
+    new_request_in_thread,
+    quoted_own_ids,
+    same_counterpart,
+    thread_ids,
+)
 from parsers.directory import ContactPoint, Directory
 
 DIRECTORY = Directory((
@@ -68,3 +77,30 @@ def test_thread_ids_nearest_first_without_duplicates() -> None:
     """In-Reply-To first, then References newest to oldest, brackets removed, no repeats."""
     assert thread_ids("<c@x>", ("<a@x>", "<b@x>", "<c@x>")) == ("c@x", "b@x", "a@x")
     assert clean_id(" <a@x> ") == "a@x" and clean_id("") is None
+
+
+@pytest.mark.parametrize(("kind", "request_type", "case_type", "topic", "new"), [
+    ("request", "preservation", "preservation", None, False),  # a correction, same type
+    ("request", "preservation_extension", "preservation", None, True),
+    ("request", "stored_data", "preservation", None, True),
+    ("request", "stored_data", "unclassified", None, False),
+    ("request", "preservation_extension", "preservation_extension", None, False),
+    ("request", "stored_data", "preservation", "addendum", False),
+    ("reply", None, "preservation", None, False),
+    ("other", None, "preservation", None, False),
+])
+def test_only_a_new_request_in_a_thread_opens_a_linked_case(
+    kind: str, request_type: str | None, case_type: str, topic: str | None, new: bool,
+) -> None:
+    """An extension or a request of another type is new; follow-ups, corrections, addenda
+    and anything threaded into an unclassified case are part of their case."""
+    assert new_request_in_thread(kind, request_type, case_type, topic) is new
+
+
+def test_quoted_own_ids_finds_our_message_ids_only() -> None:
+    """Our `wk.` Message-IDs quoted anywhere in a mail are found once each; others are not."""
+    raw = (b"Subject: x\r\n\r\n> Message-ID: <wk.0123456789abcdef@ncc.gov.example>\r\n"
+           b"In-Reply-To: <WK.0123456789ABCDEF@ncc.gov.example> <other@police.fr.example>\r\n"
+           b"<wk.0123456789abcdef@elsewhere.example>\r\n")
+    assert quoted_own_ids(raw, "poc247@ncc.gov.example") == (
+        "wk.0123456789abcdef@ncc.gov.example",)

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from config.settings import Settings
 from daemon.inbound import pipeline
 from daemon.inbound.mail_commands import Command, read_commands
-from daemon.inbound.work import Env
+from daemon.inbound.work import Env, Fetched
 from daemon.store.directory import load_directory
 from models import Case, Event, Message, OutboxMail
 from tests.servers import Dovecot, SmtpSink
@@ -47,7 +47,7 @@ def settings_for(db_url: str) -> Settings:
 def deliver(db_url: str, sessions: sessionmaker[Session], msg: EmailMessage) -> Message:
     """The real pipeline on one INBOX message, as the mailbox watcher runs it."""
     raw = msg.as_bytes()
-    fetched = pipeline.Fetched(folder="INBOX", role="inbox", uidvalidity=5, uid=next(_uid),
+    fetched = Fetched(folder="INBOX", role="inbox", uidvalidity=5, uid=next(_uid),
                                raw=raw, size=len(raw), internal_date=datetime.now(UTC),
                                truncated=False, live=True)
     with sessions.begin() as session:

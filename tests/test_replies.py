@@ -337,10 +337,12 @@ def test_pings_and_reminders_do_not_use_up_a_partners_reply_allowance(world: Wor
 
 def test_human_reply_history_and_sent_mail_get_nothing_and_no_event(world: World) -> None:
     """A follow-up in a case, history imported on a first run, and the Sent folder are silent."""
-    world.receive(Parsed(kind="reply", should_acknowledge=False))
+    world.receive(Parsed())  # opens WK-2026-00001: its one acknowledgement
+    world.receive(Parsed(kind="reply", should_acknowledge=False,
+                         message_id="re@interieur.fr.example"), case_ref="WK-2026-00001")
     world.receive(Parsed(message_id="old@interieur.fr.example"), live=False)
     world.receive(Parsed(from_addr=OPERATOR, message_id="s@ncc.gov.example"), role="sent")
-    assert world.outbox() == []
+    assert [row.purpose for row in world.outbox()] == [ACK]
     assert world.events("ack_suppressed") == []
 
 

@@ -20,6 +20,7 @@ from daemon.cases import deadlines
 from daemon.outbound import replies
 from daemon.store import audit
 from models import Case, Event
+from parsers.result import REQUEST_TYPES
 
 log = structlog.get_logger("watchkeeper.cases")
 
@@ -168,6 +169,34 @@ def link(session: Session, case: Case, other_reference: str, *, actor: str,
     case.previous_case_id = other.id
     return _done(session, case, "case_linked", actor=actor, now=now,
                  previous_case=other.reference, replaced=replaced)
+
+
+def set_type(session: Session, case: Case, request_type: str, *, actor: str, now: datetime,
+             settings: Settings) -> Event:
+    """An operator sets the request type (of an `unclassified` case, or corrects one). A
+    type that changes the service level (emergency disclosure) moves the deadlines still
+    to come: they are counted again from the opening."""
+    clean = request_type.strip().lower()
+    if clean not in REQUEST_TYPES:
+        raise CaseError(f"unknown request type {request_type.strip()!r}: expected one of "
+                        f"{', '.join(REQUEST_TYPES)}")
+    if case.status == "closed":
+        raise CaseError(f"{case.reference} is closed: reopen it before you change its type")
+    if case.request_type == clean:
+        raise CaseError(f"{case.reference} is already of type {clean}")
+    previous = case.request_type
+    before = deadlines.level(case)
+    case.request_type = clean
+    moved: dict[str, str | None] = {}
+    if case.direction == "incoming" and not case.historical and deadlines.level(case) != before:
+        if case.started_at is None and case.start_due_at is not None:
+            case.start_due_at = deadlines.start_due(case, settings)
+            moved["start_due_at"] = case.start_due_at.isoformat()
+        if case.answered_at is None and case.answer_due_at is not None:
+            case.answer_due_at = deadlines.answer_due(case, settings)
+            moved["answer_due_at"] = case.answer_due_at.isoformat()
+    return _done(session, case, "case_typed", actor=actor, now=now, previous=previous,
+                 request_type=clean, **moved)
 
 
 def _iso(at: datetime | None) -> str:

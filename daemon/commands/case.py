@@ -14,12 +14,14 @@ from daemon.cases import transitions as casework
 from daemon.cases.transitions import CaseError
 from daemon.commands.cases import local
 from daemon.process.context import AppContext, from_args, operator_name
+from daemon.rules.intake import UNCLASSIFIED
 from daemon.store.db import transaction
 from daemon.store.directory import load_directory
 from models import Case, Event, Identifier, Message, OutboxMail
 from parsers.partners import number_to_call
+from parsers.result import REQUEST_TYPES
 
-ACTIONS = ("show", "start", "answer", "close", "reopen", "note", "called", "link")
+ACTIONS = ("show", "start", "answer", "close", "reopen", "note", "called", "link", "type")
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -43,6 +45,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     called.add_argument("--note", help="what was said")
     link = sub.add_parser("link", parents=[by], help="this case follows an earlier one")
     link.add_argument("other", metavar="OTHER-REF", help="the earlier case")
+    kind = sub.add_parser("type", parents=[by], help="set the request type (of an "
+                          "unclassified case, or correct one)")
+    kind.add_argument("type", metavar="TYPE", help=", ".join(REQUEST_TYPES))
     p.set_defaults(handler=run)
 
 
@@ -88,6 +93,10 @@ def change(ctx: AppContext, args: argparse.Namespace) -> str:
         elif action == "called":
             casework.called(session, case, actor=actor, now=now, note=args.note)
             done = "call logged"
+        elif action == "type":
+            casework.set_type(session, case, args.type, actor=actor, now=now,
+                              settings=ctx.settings)
+            done = f"type set to {case.request_type}"
         else:
             casework.link(session, case, args.other, actor=actor, now=now)
             done = f"linked to {args.other.strip().upper()}"
@@ -117,6 +126,9 @@ def show(session: Session, case: Case, ctx: AppContext) -> str:
             out.append(f"  partner now:      {choice.local_time:%a %H:%M} "
                        f"{choice.contact_point.timezone} ({inside} office hours "
                        f"{choice.office_hours}); call {choice.phone} ({choice.reason})")
+    if case.request_type == UNCLASSIFIED:
+        out.append(f"  type:             not set yet: watchkeeper case {case.reference} "
+                   "type TYPE")
     out.append(f"  their reference:  {case.their_reference or '-'}")
     if case.previous_reference:
         out.append(f"  previous ref:     {case.previous_reference}")

@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from daemon.cases.transitions import is_overdue, pending_deadlines
 from daemon.process.context import from_args
+from daemon.rules.intake import UNCLASSIFIED
 from models import Case
 
 
@@ -22,6 +23,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p.add_argument("--overdue", action="store_true",
                    help="only cases with a start, answer or partner-ack deadline passed")
     p.add_argument("--urgent", action="store_true", help="only urgent cases")
+    p.add_argument("--unclassified", action="store_true",
+                   help="only cases whose type an operator must set (case REF type TYPE)")
     p.add_argument("--country", metavar="CC", help="only cases with this partner country")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.set_defaults(handler=run)
@@ -44,6 +47,8 @@ def run(args: argparse.Namespace) -> int:
                 query = query.where(Case.status != "closed")
             if args.urgent:
                 query = query.where(Case.urgent.is_(True))
+            if args.unclassified:
+                query = query.where(Case.request_type == UNCLASSIFIED)
             if country:
                 query = query.where(Case.country == country)
             cases = [c for c in session.scalars(query)

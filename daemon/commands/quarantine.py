@@ -12,12 +12,12 @@ from sqlalchemy.orm import Session
 
 from daemon.commands.cases import local
 from daemon.inbound import pipeline
-from daemon.inbound.work import Env
+from daemon.inbound.work import Env, Fetched, Work
 from daemon.process.context import AppContext, from_args, operator_name
 from daemon.store import audit
 from daemon.store.db import transaction
 from daemon.store.directory import load_directory
-from models import Case, Event, Message
+from models import Event, Message
 
 log = structlog.get_logger("watchkeeper.quarantine")
 
@@ -139,35 +139,22 @@ def retry(ctx: AppContext, message_id: int, actor: str) -> str:
         if not message.raw:
             raise QuarantineError(f"message {message_id} has no stored raw bytes to retry")
         env = Env(settings=ctx.settings, directory=load_directory(session), now=now)
-        fetched = pipeline.Fetched(
+        fetched = Fetched(
             folder=message.folder, role="sent" if message.direction == "out" else "inbox",
             uidvalidity=message.uidvalidity, uid=message.uid, raw=message.raw,
             size=message.size, internal_date=message.internal_date,
             truncated=message.truncated, live=message.live,
         )
-        work = pipeline.Work(env=env, fetched=fetched, message=message)
         old_error = message.error
-        savepoint = session.begin_nested()
-        step_name = "start"
-        failed: str | None = None
+        work, failed = pipeline.run_steps(
+            session, Work(env=env, fetched=fetched, message=message))
         outcome = ""
-        try:
-            for name, step in pipeline.STEPS:
-                step_name = name
-                work = step(session, work)
-        except pipeline.StopPipeline as stop:
-            work = stop.work
-        except Exception as exc:  # the same poison as on arrival, or a new one
-            savepoint.rollback()
-            text = str(exc).strip().splitlines()
-            error = f"{step_name}: {type(exc).__name__}: {text[0] if text else ''}"
-            message.error = error.rstrip(": ")[:1000]
+        if failed is not None:  # the same poison as on arrival, or a new one
+            message.error = failed
             audit.record(session, "quarantine_retry_failed", at=now, actor=actor,
                          message=message, error=message.error, previous_error=old_error)
             log.warning("quarantine_retry_failed", message=message_id, error=message.error)
-            failed = message.error
         else:
-            savepoint.commit()
             message.quarantined = False
             message.error = None
             case = work.case
@@ -177,7 +164,7 @@ def retry(ctx: AppContext, message_id: int, actor: str) -> str:
                      case=case.reference if case is not None else None)
             outcome = (f"message {message_id} processed"
                        + (f": case {case.reference}" + (" opened" if work.opened else "")
-                          if isinstance(case, Case) else ": no case"))
+                          if case is not None else ": no case"))
     if failed is not None:
         # Committed above: the new error is kept for the next operator.
         raise QuarantineError(f"message {message_id} failed again: {failed}")

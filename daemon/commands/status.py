@@ -16,7 +16,8 @@ from config.settings import Settings
 from daemon import __version__
 from daemon.cases.transitions import pending_deadlines
 from daemon.process.context import ContextError, from_args
-from models import Case, DaemonInstance, MailboxCheckpoint, Message, OutboxMail
+from daemon.rules.intake import UNCLASSIFIED
+from models import Case, DaemonInstance, MailboxCheckpoint, Message, OutboxMail, TriageItem
 
 HEALTHY, DEGRADED, DOWN = "healthy", "degraded", "down"
 EXIT = {HEALTHY: 0, DEGRADED: 1, DOWN: 2}
@@ -44,6 +45,8 @@ class Health:
     folders: list[dict[str, Any]] = field(default_factory=list)
     outbox: dict[str, Any] = field(default_factory=dict)
     quarantined: int = 0
+    triage_open: int = 0  # mail from unknown addresses waiting for an operator
+    unclassified_cases: int = 0  # open cases whose type an operator must set
     next: list[dict[str, str]] = field(default_factory=list)
     command_auth: list[str] = field(default_factory=list)  # empty: command-by-mail is off
 
@@ -127,6 +130,12 @@ def collect(session: Session, settings: Settings, now: datetime) -> Health:
                      f"{'s' if health.quarantined > 1 else ''} wait for an operator "
                      "(watchkeeper quarantine list)")
 
+    health.triage_open = session.scalar(
+        select(func.count(TriageItem.id)).where(TriageItem.status == "open")) or 0
+    health.unclassified_cases = session.scalar(
+        select(func.count(Case.id)).where(Case.status != "closed",
+                                          Case.request_type == UNCLASSIFIED)) or 0
+
     soonest: tuple[datetime, str] | None = None
     for case in session.scalars(select(Case).where(Case.status != "closed")):
         for what, at in pending_deadlines(case):
@@ -194,6 +203,8 @@ def render(health: Health, settings: Settings) -> str:
                f"{ob.get('failed_last_24h', 0)} failed in 24 h")
     out.append(f"quarantined: {health.quarantined}")
     out.append("command-by-mail: " + (", ".join(health.command_auth) or "off"))
+    out.append(f"triage: {health.triage_open} waiting; unclassified cases: "
+               f"{health.unclassified_cases}")
     out.append("next:")
     out += [f"  {n['at']}  {n['job']}" for n in health.next] or ["  nothing scheduled"]
     return "\n".join(out)

@@ -249,3 +249,37 @@ Please call our 24/7 line as soon as you read this.
 Our reference: NPA-2026-0077
 Superintendent Kenji Sato, National Police Agency
 """, at, headers={"Importance": "high", "X-Priority": "1"}, msgid="npa-0077@npa.jp.example")
+
+
+def office_closure(at: datetime) -> bytes:
+    """Luxembourg: a notice that asks for nothing; the parser cannot classify it."""
+    return _mail(
+        "SNT 24/7 <snt-247@police.lu.example>",
+        "Fermeture de nos bureaux le lundi de Pâques / Office closed on Easter Monday", """\
+Chers collègues, dear colleagues,
+
+Nos bureaux seront fermés le lundi 6 avril. La permanence 24/7 reste joignable au
+numéro habituel.
+
+Our offices will be closed on Monday 6 April. The 24/7 line stays available on the
+usual number.
+
+Cordialement / Best regards
+Luc Weber
+""", at, msgid="snt-0420@police.lu.example")
+
+
+def law_firm(at: datetime) -> bytes:
+    """A law firm outside the directory writes about a client: a mail for triage."""
+    return _mail(
+        "Maître Anne Dubois <a.dubois@dubois-avocats.example>",
+        "Notre client M. Martin / our client Mr Martin", """\
+Madame, Monsieur,
+
+Nous représentons M. Paul Martin et souhaiterions savoir à qui nous adresser au sujet de
+sa situation.
+
+We represent Mr Paul Martin and would like to know whom to address about his situation.
+
+Anne Dubois, avocate
+""", at, msgid="dubois-0310@dubois-avocats.example")

@@ -31,9 +31,10 @@ from daemon.process.clock import ManualClock
 from daemon.process.context import AppContext
 from daemon.process.leader import run_with_leadership
 from daemon.process.service import Service
+from daemon.rules.intake import TRIAGE_REASONS
 from daemon.store.db import transaction, upgrade
 from daemon.store.directory import apply as apply_directory
-from models import Case, Event, Message, OutboxMail
+from models import Case, Event, Message, OutboxMail, TriageItem
 from parsers.directory import load_toml
 
 log = structlog.get_logger("watchkeeper.demo")
@@ -275,6 +276,19 @@ class Demo:
             casework.called(session, case, actor="duty.officer", now=self.clock.now(),
                             note="spoke to Supt. Sato; data requested from StreamHub")
 
+        self.at(16, 40)
+        self.say("Luxembourg announces an office closure: the parser cannot classify it, the "
+                 "desk keeps it as an unclassified case and asks the duty officer for its type")
+        self.deliver(demo_mail.office_closure(self.clock.now()))
+        closure = self.case_of("snt-0420@police.lu.example")
+        self.wait_planned("classification_prompt", f"the duty officer is asked to type "
+                          f"{closure.reference}")
+
+        self.at(16, 55)
+        self.say("a law firm outside the directory writes: not a request, so no case and no "
+                 "acknowledgement, but a triage item the duty officer must close")
+        self.deliver(demo_mail.law_firm(self.clock.now()))
+
         digests = self.planned("digest")
         self.at(7, 31, days=1)
         self.say("next morning: the daily digest for the supervisors")
@@ -300,6 +314,9 @@ class Demo:
             commands = session.scalars(select(Event).where(Event.kind == "mail_commands")).all()
             refused = session.scalars(select(Event).where(
                 Event.kind == "mail_commands_refused")).all()
+            triage = session.execute(
+                select(TriageItem, Message).join(Message, Message.id == TriageItem.message_id)
+                .order_by(TriageItem.id)).all()
             calls = session.scalars(select(Event).where(Event.kind == "call_logged")).all()
         lines = ["", "=" * 78, "SUMMARY OF THE DAY", "=" * 78,
                  f"Cases opened: {len(cases)}"]
@@ -318,6 +335,10 @@ class Demo:
             lines.append(f"  {sender}: {data.get('reason', '?')} ({subject})")
         for ref, sender in threaded:
             lines.append(f"  {sender}: threaded into {ref} (a reply, not a new case)")
+        lines.append(f"Waiting for triage: {sum(1 for i, _ in triage if i.status == 'open')}")
+        for item, message in triage:
+            lines.append(f"  msg {message.id}  {message.from_addr}: {message.subject} "
+                         f"({TRIAGE_REASONS.get(item.reason, item.reason)}, {item.status})")
         for event in commands:
             lines.append(f"Command by mail from {event.actor} (verified by "
                          f"{event.data.get('verified_by')}): "
@@ -327,7 +348,8 @@ class Demo:
                          f"({', '.join(event.data.get('commands', []))}): "
                          f"{event.data.get('reason')}")
         for purpose in ("execution_started", "command_confirmation", "operator_alert",
-                        "resend_request", "reminder", "escalation", "preservation_warning"):
+                        "resend_request", "reminder", "escalation", "preservation_warning",
+                        "classification_prompt", "triage_prompt"):
             for mail in by_purpose.get(purpose, []):
                 lines.append(f"{purpose.replace('_', ' ').capitalize()} sent to "
                              f"{', '.join(mail.recipients)}: {mail.subject}")

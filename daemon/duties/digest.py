@@ -17,7 +17,8 @@ from config.settings import Settings
 from daemon.duties import reminders
 from daemon.outbound import templates
 from daemon.outbound.outbox import Draft, enqueue
-from models import Case, Event, Message, OutboxMail, PingRound, PingTarget
+from daemon.rules.intake import TRIAGE_REASONS, UNCLASSIFIED
+from models import Case, Event, Message, OutboxMail, PingRound, PingTarget, TriageItem
 
 log = structlog.get_logger("watchkeeper.digest")
 
@@ -78,6 +79,18 @@ class Quarantined:
 
 
 @dataclass(frozen=True)
+class TriageRow:
+    """A mail from an unknown address waiting for an operator (`watchkeeper triage`)."""
+
+    message: int
+    received: datetime
+    sender: str
+    subject: str
+    why: str
+    waiting: timedelta
+
+
+@dataclass(frozen=True)
 class DirectoryChange:
     at: datetime
     kind: str
@@ -122,6 +135,9 @@ class DigestData:
     directory_changes: tuple[DirectoryChange, ...]
     volume: tuple[Day, ...]
     ping: PingSummary | None = None
+    unclassified: Section = Section((), 0)
+    triage: tuple[TriageRow, ...] = ()
+    triage_count: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -236,6 +252,25 @@ def collect(session: Session, settings: Settings, now: datetime) -> DigestData:
             .limit(20)
         ).all()
     )
+    unclassified = _section(
+        session,
+        [*_open(), Case.direction == "incoming", Case.historical.is_(False),
+         Case.request_type == UNCLASSIFIED],
+        Case.opened_at,
+        lambda c: _row(c, c.opened_at, f"waiting {duration_text(now - c.opened_at)}"),
+    )
+    waiting = [TriageItem.status == "open", TriageItem.historical.is_(False),
+               TriageItem.received_at <= now]
+    triage_count = int(session.scalar(select(func.count(TriageItem.id)).where(*waiting)) or 0)
+    triage = tuple(
+        TriageRow(m.id, item.received_at, m.from_addr or "-", m.subject or "",
+                  TRIAGE_REASONS.get(item.reason, item.reason.replace("_", " ")),
+                  now - item.received_at)
+        for item, m in session.execute(
+            select(TriageItem, Message).join(Message, Message.id == TriageItem.message_id)
+            .where(*waiting).order_by(TriageItem.received_at).limit(LIST_LIMIT)
+        )
+    )
     changes = tuple(
         DirectoryChange(e.at, e.kind, e.actor, _summary(e.data))
         for e in session.scalars(
@@ -252,6 +287,7 @@ def collect(session: Session, settings: Settings, now: datetime) -> DigestData:
         quarantined=quarantined, unverified=unverified, directory_changes=changes,
         volume=_volume(session, settings, now),
         ping=_ping(session, now),
+        unclassified=unclassified, triage=triage, triage_count=triage_count,
     )
 
 
@@ -388,6 +424,8 @@ def build(session: Session, settings: Settings, now: datetime) -> Digest:
         f"{data.urgent} urgent"
         + (f", {data.retention_risks.total} retention at risk"
            if data.retention_risks.total else "")
+        + (f", {data.triage_count} waiting for triage" if data.triage_count else "")
+        + (f", {data.unclassified.total} unclassified" if data.unclassified.total else "")
     )
     context = {
         "d": data,

@@ -22,10 +22,12 @@ from config.settings import Settings
 from daemon.cases import deadlines
 from daemon.outbound import templates
 from daemon.outbound.outbox import Draft, enqueue
+from daemon.rules.intake import TRIAGE_REASONS, UNCLASSIFIED
 from daemon.store import audit
-from models import Case, Event, Identifier
+from models import Case, Event, Identifier, Message, TriageItem
 from parsers.directory import Directory
 from parsers.partners import AFTER_HOURS_NUMBER, CallChoice, number_to_call, retention
+from parsers.result import REQUEST_TYPES
 
 log = structlog.get_logger("watchkeeper.deadlines")
 
@@ -43,6 +45,7 @@ MARKER_KINDS = (
     "escalation_planned",
     "call_prompted",
     "preservation_warned",
+    "classification_prompted",
 )
 
 
@@ -268,6 +271,83 @@ def _remind(session: Session, settings: Settings, case: Case, step: _Step, now: 
                     due=_iso(due))
         planned += 1
     return planned
+
+
+# ---------------------------------------------------------------- what nobody classified
+
+
+def send_classification_prompts(session: Session, settings: Settings, now: datetime) -> int:
+    """Ask the duty officers, once per case, to set the type of each open incoming case
+    the desk could not classify (`unclassified`): until they do, its deadlines are those
+    of a normal request. Returns how many were planned."""
+    cases = session.scalars(
+        select(Case).where(
+            *_open_filters(), Case.direction == "incoming", Case.request_type == UNCLASSIFIED,
+        ).order_by(Case.opened_at).limit(MAX_PER_TICK)
+    ).all()
+    done = _markers(session, [c.id for c in cases])
+    planned = 0
+    for case in cases:
+        key = f"classify:{case.reference}"
+        if key in done:
+            continue
+        context = {
+            **_case_context(settings, case),
+            "due_local": local_text(settings, case.start_due_at),
+            "types": REQUEST_TYPES,
+        }
+        _plan(session, settings, case=case, kind="classification_prompted", key=key,
+              purpose="classification_prompt", to=settings.desk.operators,
+              template="classification_prompt.txt", now=now, context=context)
+        log.warning("classification_prompted", case=case.reference, country=case.country)
+        planned += 1
+    return planned
+
+
+def send_triage_prompts(session: Session, settings: Settings, now: datetime) -> int:
+    """Prompt the duty officers about each mail that has waited in triage longer than
+    `desk.triage_alert_minutes`, once per item (history is never prompted). Returns how
+    many were planned."""
+    since = now - timedelta(minutes=settings.desk.triage_alert_minutes)
+    rows = session.execute(
+        select(TriageItem, Message).join(Message, Message.id == TriageItem.message_id)
+        .where(TriageItem.status == "open", TriageItem.historical.is_(False),
+               TriageItem.prompted_at.is_(None), TriageItem.received_at <= since)
+        .order_by(TriageItem.received_at).limit(MAX_PER_TICK)
+    ).all()
+    for item, message in rows:
+        key = f"triage:{item.id}"
+        waited = now - item.received_at
+        subject, body = render_mail(
+            settings, "triage_prompt.txt", message=message.id,
+            sender=message.from_addr or "an unknown sender", subject=message.subject or "",
+            received_local=local_text(settings, item.received_at),
+            waiting=_minutes_text(waited),
+            why=TRIAGE_REASONS.get(item.reason, item.reason.replace("_", " ")),
+        )
+        recipients = tuple(a for a in settings.desk.operators if a)
+        if recipients:
+            enqueue(session, Draft(key=key, purpose="triage_prompt", to=recipients,
+                                   subject=subject, text=body, auto_submitted="auto-generated"),
+                    official_address=settings.desk.official_address,
+                    from_name=settings.desk.name, now=now)
+        else:
+            log.warning("reminder_unaddressed", key=key,
+                        reason="no recipient configured for triage_prompt")
+        item.prompted_at = now
+        audit.record(session, "triage_prompted", at=now, actor=ACTOR, message=message, key=key,
+                     mailed=bool(recipients), reason=item.reason)
+        log.warning("triage_prompted", message=message.id, sender=message.from_addr,
+                    waiting_minutes=int(waited.total_seconds() // 60), reason=item.reason)
+    return len(rows)
+
+
+def _minutes_text(value: timedelta) -> str:
+    minutes = int(value.total_seconds() // 60)
+    if minutes < 120:
+        return f"{minutes} min"
+    hours = minutes // 60
+    return f"{hours} h" if hours < 48 else f"{hours // 24} days"
 
 
 # ---------------------------------------------------------------- call prompts

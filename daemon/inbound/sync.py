@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from config.settings import Settings
 from daemon.adapters.imap import Envelope, Mailbox
 from daemon.inbound import pipeline
-from daemon.inbound.work import Env
+from daemon.inbound.work import Env, Fetched, Work
 from daemon.process.clock import Clock
 from daemon.store.db import transaction
 from models import MailboxCheckpoint, Message
@@ -162,7 +162,7 @@ def sync_folder(
                     log.warning("message_vanished", mailbox=folder.name, uid=env.uid)
                     continue
                 now = clock.now()
-                fetched = pipeline.Fetched(
+                fetched = Fetched(
                     folder=folder.name, role=folder.role, uidvalidity=cp.uidvalidity,
                     uid=env.uid, raw=raw, size=env.size, internal_date=env.internal_date,
                     truncated=env.uid in large,
@@ -189,8 +189,8 @@ def sync_folder(
 
 def _ingest_one(
     sessions: sessionmaker[Session], settings: Settings, directory: Directory,
-    now: datetime, fetched: pipeline.Fetched,
-) -> pipeline.Work | None:
+    now: datetime, fetched: Fetched,
+) -> Work | None:
     """Message, case changes, events, planned mail and checkpoint: one transaction."""
     with structlog.contextvars.bound_contextvars(mailbox=fetched.folder, uid=fetched.uid):
         log.info("message_fetched", size=fetched.size, live=fetched.live)

@@ -30,6 +30,7 @@ from daemon.outbound.outbox import (
 )
 from daemon.outbound.templates import format_local, render, render_for
 from daemon.rules.suppression import MailFacts, over_rate_limit, suppression_reason
+from daemon.rules.threads import quoted_own_ids
 from daemon.store import audit
 from models import Case, OutboxMail
 from parsers.directory import ContactPoint, Directory
@@ -40,6 +41,7 @@ ACTOR = "watchkeeper"
 UNVERIFIED_FLAG = "unverified_sender"
 NO_CASE = "no_case"
 OUTGOING_CASE = "outgoing_case"
+IN_THREAD = "in_thread"  # a request inside a case's thread that is not a new one
 
 _REPLY_PREFIX = re.compile(
     r"^\s*(?:(?:re|aw|sv|vs|r|antw|odp|fw|fwd|tr|wg|rv|enc|res)\s*(?:\[\d+\])?\s*[:：]\s*)+",
@@ -145,12 +147,18 @@ def plan_replies(session: Session, env: Env, incoming: Incoming) -> None:
     if parsed.kind == "bounce" or parsed.bounced_message_id:
         handle_bounce(session, env, incoming, parsed)
     reason = suppression_reason(parsed, settings.desk.official_address)
-    if reason is None and not parsed.should_acknowledge:
+    # An acknowledgement is owed for the mail that opened a case, whatever the parser
+    # called it; mail added to a case is not acknowledged again, unless it is the request
+    # coming again from the official address into a case held for it.
+    owed = incoming.opened or _resent_into_held_case(incoming, parsed)
+    if reason is None and not owed and not parsed.should_acknowledge:
         return  # a human follow-up or other mail: nothing to answer, nothing to report
     if reason is None and incoming.case is None:
         reason = NO_CASE
     if reason is None and incoming.case is not None and incoming.case.direction != "incoming":
         reason = OUTGOING_CASE  # a partner's answer to our own request is not acknowledged
+    if reason is None and not owed:
+        reason = IN_THREAD
     if reason is None and parsed.from_addr:
         reason = over_rate_limit(recent_auto_mails(session, parsed.from_addr, env.now),
                                  settings.smtp.max_auto_replies_per_hour)
@@ -171,6 +179,12 @@ def plan_replies(session: Session, env: Env, incoming: Incoming) -> None:
             plan_resend_request(session, env, incoming, parsed)
             return
     plan_ack(session, env, incoming, parsed)
+
+
+def _resent_into_held_case(incoming: Incoming, parsed: MailFacts) -> bool:
+    case = incoming.case
+    return (case is not None and case.status == "held" and parsed.sender_verified
+            and parsed.kind == "request")
 
 
 def _recipients(env: Env, parsed: MailFacts) -> tuple[list[str], list[str]]:
@@ -313,10 +327,8 @@ def _bounce_candidates(parsed: MailFacts, raw: bytes | None,
     """Message-IDs the notification may be about: what the parser found, its threading
     headers, then any of our own Message-IDs quoted in the returned message."""
     found: list[str] = []
-    domain = re.escape(official_address.rpartition("@")[2].lower().encode())
-    quoted = re.findall(rb"<(wk\.[0-9a-f]{8,64}@" + domain + rb")>", (raw or b"").lower())
     for mid in (parsed.bounced_message_id, parsed.in_reply_to, *parsed.references,
-                *(q.decode("ascii") for q in quoted)):
+                *quoted_own_ids(raw, official_address)):
         if mid and mid not in found:
             found.append(mid)
     return found

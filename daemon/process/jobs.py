@@ -28,6 +28,15 @@ def _reminders(session: Session, settings: Settings, directory: Directory, now: 
     return reminders.send_due_reminders(session, settings, now)
 
 
+def _classification(session: Session, settings: Settings, directory: Directory,
+                    now: datetime) -> int:
+    return reminders.send_classification_prompts(session, settings, now)
+
+
+def _triage(session: Session, settings: Settings, directory: Directory, now: datetime) -> int:
+    return reminders.send_triage_prompts(session, settings, now)
+
+
 def _calls(session: Session, settings: Settings, directory: Directory, now: datetime) -> int:
     return reminders.send_call_prompts(session, settings, directory, now)
 
@@ -53,6 +62,8 @@ def _ping(session: Session, settings: Settings, directory: Directory, now: datet
 WORK: tuple[tuple[str, Work], ...] = (
     ("deadlines", _backfill),
     ("reminders", _reminders),
+    ("classification_prompts", _classification),
+    ("triage_prompts", _triage),
     ("call_prompts", _calls),
     ("preservation_warnings", _preservation),
     ("retention_risks", _retention),

@@ -25,6 +25,7 @@ BOUNCE = "bounce"
 LIST_MAIL = "list_mail"
 OWN_MAIL = "own_mail"
 ROBOT_SENDER = "robot_sender"
+FEEDBACK_REPORT = "feedback_report"
 NO_SENDER = "no_sender"
 RATE_LIMITED = "rate_limited"
 
@@ -67,6 +68,7 @@ class MailFacts:
     bounced_message_id: str | None = None
     bounce_status: str | None = None
     null_return_path: bool = False
+    feedback_report: bool = False
 
     @classmethod
     def of(cls, parsed: object, raw: bytes | None = None) -> MailFacts:
@@ -83,6 +85,7 @@ class MailFacts:
             is_list=facts.is_list or head.is_list,
             x_loop=facts.x_loop or head.x_loop,
             null_return_path=head.null_return_path,
+            feedback_report=head.feedback_report,
         )
 
     @classmethod
@@ -130,6 +133,7 @@ class HeaderFacts:
     is_list: bool = False
     x_loop: str | None = None
     null_return_path: bool = False
+    feedback_report: bool = False
 
 
 def header_facts(raw: bytes) -> HeaderFacts:
@@ -157,6 +161,8 @@ def header_facts(raw: bytes) -> HeaderFacts:
         or any(v.strip().lower() == "list" for v in values("Precedence")),
         x_loop=" ".join(loops) or None,
         null_return_path=any(v.strip() in ("<>", "") for v in values("Return-Path")),
+        feedback_report=head.get_content_type() == "multipart/report"
+        and str(head.get_param("report-type") or "").strip().lower() == "feedback-report",
     )
 
 
@@ -168,6 +174,12 @@ def _clean_id(value: object) -> str | None:
 def is_bounce(facts: MailFacts, official_address: str) -> str | None:
     """A delivery status notification: answering it is backscatter."""
     return BOUNCE if facts.kind == "bounce" else None
+
+
+def is_feedback_report(facts: MailFacts, official_address: str) -> str | None:
+    """An abuse or spam complaint in the Abuse Reporting Format (RFC 5965,
+    `multipart/report; report-type=feedback-report`): a machine's report, not a person."""
+    return FEEDBACK_REPORT if facts.feedback_report else None
 
 
 def is_auto_reply(facts: MailFacts, official_address: str) -> str | None:
@@ -218,6 +230,7 @@ Rule = Callable[[MailFacts, str], str | None]
 SUPPRESSION_RULES: tuple[tuple[str, Rule], ...] = (
     ("is_own_mail", is_own_mail),
     ("is_bounce", is_bounce),
+    ("is_feedback_report", is_feedback_report),
     ("is_auto_reply", is_auto_reply),
     ("is_list_mail", is_list_mail),
     ("sender_is_robot", sender_is_robot),

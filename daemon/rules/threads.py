@@ -41,6 +41,32 @@ def thread_ids(in_reply_to: str | None, references: Iterable[str]) -> tuple[str,
     return tuple(out)
 
 
+def quoted_own_ids(raw: bytes | None, official_address: str) -> tuple[str, ...]:
+    """Our own Message-IDs (`wk.<hex>@<our domain>`) anywhere in the raw message: a bounce
+    returns our mail, an automatic reply often quotes its headers."""
+    domain = re.escape(official_address.rpartition("@")[2].lower().encode())
+    found = re.findall(rb"<(wk\.[0-9a-f]{8,64}@" + domain + rb")>", (raw or b"").lower())
+    return tuple(dict.fromkeys(q.decode("ascii") for q in found))
+
+
+EXTENSION = "preservation_extension"
+# Parser topics of a reply that adds to or corrects the request it answers.
+FOLLOW_UP_TOPICS = ("addendum", "correction")
+
+
+def new_request_in_thread(kind: str, request_type: str | None, case_request_type: str | None,
+                          topic: str | None = None) -> bool:
+    """A message threaded into a case starts a new, linked case only when it is a new
+    request: an extension, or a request of another type than the case's. A follow-up, a
+    correction or an addendum is part of its case (a case still `unclassified` has no type
+    for a request to differ from; an extension's thread is extended by its own case)."""
+    if kind != "request" or request_type is None or topic in FOLLOW_UP_TOPICS:
+        return False
+    if request_type == EXTENSION:
+        return case_request_type != EXTENSION
+    return case_request_type not in (None, "unclassified", request_type)
+
+
 def same_counterpart(directory: Directory, sender: str | None, counterpart: str | None) -> bool:
     """A case tag counts only when the sender is the case's counterpart: the same address,
     or an address of the same directory entry."""
