@@ -105,6 +105,7 @@ class ImapSettings(Section):
     ack_backlog_hours: int = Field(24, ge=0)
     reconnect_initial_seconds: float = Field(1.0, gt=0)
     reconnect_max_seconds: float = Field(300.0, gt=0)
+    login_alert_minutes: float = Field(10.0, ge=0)
 
     @model_validator(mode="after")
     def _plain_only_when_allowed(self) -> ImapSettings:

@@ -202,8 +202,13 @@ class Service:
         sender.release_stale_claims(self.sessions, self.claimer, self.clock.now())
 
     def deliver(self) -> None:
+        """Send what is due; then tell the operators what the conditions say (an outage
+        that just ended, say) and send that too."""
         sent = asyncio.run(sender.deliver_pending(self.settings, self.sessions, self.clock,
                                                   self.claimer))
+        if jobs.run_alerts(self.settings, self.sessions, self.clock):
+            sent += asyncio.run(sender.deliver_pending(self.settings, self.sessions,
+                                                       self.clock, self.claimer))
         if sent:
             log.info("outbox_delivered", sent=sent)
 
