@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import statistics
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -17,6 +17,7 @@ from config.settings import Settings
 from daemon.duties import reminders
 from daemon.outbound import templates
 from daemon.outbound.outbox import Draft, enqueue
+from daemon.store import conditions
 from models import Case, Event, Message, OutboxMail, PingRound, PingTarget
 
 log = structlog.get_logger("watchkeeper.digest")
@@ -123,6 +124,7 @@ class DigestData:
     volume: tuple[Day, ...]
     ping: PingSummary | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    attention: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -176,6 +178,18 @@ def _section(session: Session, where: Sequence[ColumnElement[bool]], order: Any,
     total = _count(session, *where)
     cases = session.scalars(select(Case).where(*where).order_by(order).limit(LIST_LIMIT)).all()
     return Section(tuple(make(c) for c in cases), total)
+
+
+# What the digest opens with ("Needs attention"): each source gives the lines it has, in
+# this order. The conditions give the same reasons as `status`; triage items and
+# unclassified cases are to join them here, one function each.
+AttentionSource = Callable[[Session, Settings, datetime], list[str]]
+ATTENTION: tuple[AttentionSource, ...] = (conditions.needing_attention,)
+
+
+def needs_attention(session: Session, settings: Settings, now: datetime) -> tuple[str, ...]:
+    """Every line of "Needs attention", source after source."""
+    return tuple(line for source in ATTENTION for line in source(session, settings, now))
 
 
 def collect(session: Session, settings: Settings, now: datetime) -> DigestData:
@@ -252,6 +266,7 @@ def collect(session: Session, settings: Settings, now: datetime) -> DigestData:
         quarantined=quarantined, unverified=unverified, directory_changes=changes,
         volume=_volume(session, settings, now),
         ping=_ping(session, now),
+        attention=needs_attention(session, settings, now),
     )
 
 
