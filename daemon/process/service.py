@@ -22,6 +22,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from config.settings import Settings
 from daemon import __version__
 from daemon.adapters.imap import Mailbox, MailboxError
+from daemon.inbound import login
 from daemon.inbound.sync import Folder, record_error, record_idle, sync_folder
 from daemon.outbound import delivery as sender
 from daemon.outbound import templates
@@ -248,12 +249,14 @@ class Service:
         mailbox = Mailbox(self.settings.imap)
         try:
             mailbox.connect()
+            login.succeeded(self.sessions, self.settings.imap, self.clock.now())
             for folder in self.folders(mailbox):
                 if self.stop.is_set():
                     break
                 self._sync(mailbox, folder)
         except MailboxError as exc:
             log.error("imap_failed", error=str(exc))
+            login.failed(self.sessions, self.settings.imap, exc, self.clock.now())
             print(f"watchkeeper: {exc}", file=sys.stderr, flush=True)
             return 1
         except SQLAlchemyError as exc:
@@ -322,6 +325,7 @@ class Service:
             folder: Folder | None = None
             try:
                 mailbox.connect()
+                login.succeeded(self.sessions, self.settings.imap, self.clock.now())
                 folder = next((f for f in self.folders(mailbox) if f.role == role), None)
                 if folder is None:
                     return  # no Sent folder on this server; already logged
@@ -339,6 +343,7 @@ class Service:
                 log.warning("imap_reconnecting", mailbox=name, attempt=attempt,
                             delay_s=round(delay, 2), error=_one_line(exc))
                 record_error(self.sessions, name, _one_line(exc))
+                login.failed(self.sessions, self.settings.imap, exc, self.clock.now())
                 self.stop.wait(delay)
             finally:
                 mailbox.close()
