@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 import os
 import re
+import shlex
 import subprocess
 import tomllib
 from datetime import time
@@ -106,6 +107,7 @@ class ImapSettings(Section):
     ack_backlog_hours: int = Field(24, ge=0)
     reconnect_initial_seconds: float = Field(1.0, gt=0)
     reconnect_max_seconds: float = Field(300.0, gt=0)
+    login_alert_minutes: float = Field(10.0, ge=0)
 
     @model_validator(mode="after")
     def _plain_only_when_allowed(self) -> ImapSettings:
@@ -117,19 +119,71 @@ class ImapSettings(Section):
         return self
 
     def secret(self) -> str:
-        """The password, or for XOAUTH2 the access token, read now (tokens expire)."""
+        """The password, or for XOAUTH2 the access token, read now (tokens expire).
+
+        A token that is empty is refused here, before it is sent, naming where it came
+        from. A token command that fails is reported by its exit status and the first line
+        of its error output, with anything that looks like a secret masked; its command
+        line is never shown (it may carry a client secret)."""
         if self.auth == "xoauth2":
             if self.oauth_token_command:
-                try:
-                    out = subprocess.run(
-                        self.oauth_token_command, shell=True, check=True,
-                        capture_output=True, text=True, timeout=30,
-                    )
-                except (OSError, subprocess.SubprocessError) as exc:
-                    raise ConfigError(f"imap.oauth_token_command failed: {exc}") from exc
-                return out.stdout.strip()
-            return _secret_from(None, None, self.oauth_token_file, "imap.oauth_token")
+                return _token_from_command(self.oauth_token_command, self.timeout_seconds)
+            token = _secret_from(None, None, self.oauth_token_file, "imap.oauth_token")
+            if not token:
+                where = (f"imap.oauth_token_file {self.oauth_token_file} is empty"
+                         if self.oauth_token_file is not None
+                         else "neither imap.oauth_token_file nor imap.oauth_token_command is set")
+                raise ConfigError(f"no XOAUTH2 token to send: {where}")
+            return token
         return _secret_from(self.password, self.password_env, self.password_file, "imap.password")
+
+
+def token_source(imap: ImapSettings) -> str:
+    """Where the XOAUTH2 token comes from, for messages: never the whole command line."""
+    if imap.oauth_token_command:
+        return f"imap.oauth_token_command ({command_name(imap.oauth_token_command)})"
+    return f"imap.oauth_token_file {imap.oauth_token_file}"
+
+
+def command_name(command: str) -> str:
+    """The program a shell command line runs, without its arguments or the variables set
+    before it (`A=b /usr/local/bin/m365-token --secret x` is `m365-token`)."""
+    try:
+        words = shlex.split(command)
+    except ValueError:
+        words = command.split()
+    for word in words:
+        if not re.match(r"^[A-Za-z_][A-Za-z0-9_]*=", word):
+            return Path(word).name or word
+    return "?"
+
+
+# Long runs of token characters (a bearer token, a JWT, a client secret) in a message.
+_SECRET_LIKE = re.compile(r"[A-Za-z0-9._~+/=-]{24,}")
+
+
+def mask_secrets(text: str) -> str:
+    return _SECRET_LIKE.sub("********", text)
+
+
+def _token_from_command(command: str, timeout: float) -> str:
+    name = f"imap.oauth_token_command ({command_name(command)})"
+    try:
+        out = subprocess.run(
+            command, shell=True, check=False, capture_output=True, text=True, timeout=timeout,
+        )
+    except subprocess.TimeoutExpired:
+        raise ConfigError(f"{name} printed no token within {timeout:g} s") from None
+    except OSError as exc:
+        raise ConfigError(f"{name} could not be started: {exc.strerror}") from None
+    if out.returncode != 0:
+        first = next((line.strip() for line in out.stderr.splitlines() if line.strip()), "")
+        said = f": {mask_secrets(first)[:300]}" if first else " (and wrote no error)"
+        raise ConfigError(f"{name} failed with exit status {out.returncode}{said}")
+    token = out.stdout.strip()
+    if not token:
+        raise ConfigError(f"no XOAUTH2 token to send: {name} printed nothing")
+    return token
 
 
 class SmtpSettings(Section):
@@ -414,9 +468,13 @@ def load_settings(path: Path | str | None = None) -> Settings:
     return settings
 
 
-def check_secrets(settings: Settings) -> None:
-    """Read every configured secret once so a missing file fails at start, not at 3 a.m."""
-    if settings.imap.host:
+def check_secrets(settings: Settings, *, tokens: bool = True) -> None:
+    """Read every configured secret once so a missing file fails at start, not at 3 a.m.
+
+    `tokens=False` leaves out an XOAUTH2 token: the daemon reads one at every login, and
+    one that cannot be had now (a refresher late, a refresh token expired) is a refused
+    login it reports and waits out, not a reason to refuse to start."""
+    if settings.imap.host and (tokens or settings.imap.auth != "xoauth2"):
         settings.imap.secret()
     if settings.smtp.host and settings.smtp.username:
         settings.smtp.secret()

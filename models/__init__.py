@@ -2,6 +2,7 @@
 
 from models.base import Base
 from models.case import Case, CaseSequence, Identifier
+from models.condition import Condition
 from models.directory import ContactEmail, ContactPointRow
 from models.event import Event
 from models.mailbox import DaemonInstance, MailboxCheckpoint
@@ -14,6 +15,7 @@ __all__ = [
     "Base",
     "Case",
     "CaseSequence",
+    "Condition",
     "ContactEmail",
     "ContactPointRow",
     "DaemonInstance",

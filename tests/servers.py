@@ -10,6 +10,7 @@ import email
 import email.policy
 import fcntl
 import itertools
+import json
 import os
 import random
 import shutil
@@ -20,11 +21,13 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.parse
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.message import EmailMessage
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -110,7 +113,7 @@ namespace inbox {{
     auto = subscribe
   }}
 }}
-passdb {{
+{oauth2}passdb {{
   driver = passwd-file
   args = scheme=PLAIN {root}/passwd
 }}
@@ -134,6 +137,32 @@ service imap-login {{
 }}
 """
 
+# XOAUTH2 and OAUTHBEARER checked by Dovecot's oauth2 passdb against an introspection
+# endpoint (RFC 7662); plain logins still go to the passwd file. Without the auth penalty
+# (anvil's socket closed to the auth process) a refused token does not slow each later
+# login by up to 15 s; the failure delay of 2 s stays.
+OAUTH2_CONF = """\
+auth_mechanisms = plain login xoauth2 oauthbearer
+passdb {{
+  driver = oauth2
+  mechanisms = xoauth2 oauthbearer
+  args = {root}/oauth2.conf.ext
+}}
+service anvil {{
+  unix_listener anvil-auth-penalty {{
+    mode = 0
+  }}
+}}
+"""
+
+OAUTH2_EXT = """\
+introspection_mode = post
+introspection_url = {url}
+username_attribute = username
+active_attribute = active
+active_value = true
+"""
+
 
 @dataclass
 class Dovecot:
@@ -145,6 +174,8 @@ class Dovecot:
     host: str = "127.0.0.1"
     tls: bool = False  # also listen with implicit TLS on tls_port, certificate in ca_file
     tls_port: int = 0
+    # An introspection URL turns on XOAUTH2/OAUTHBEARER logins checked against it.
+    oauth2_url: str | None = None
 
     user = "desk"
     password = "desk-secret"
@@ -178,8 +209,12 @@ class Dovecot:
             self.tls_port = self.tls_port or free_port()
             conf = conf.replace("ssl = no\n", self._tls_conf().replace("{", "{{")
                                 .replace("}", "}}"))
+        oauth2 = ""
+        if self.oauth2_url is not None:
+            (self.root / "oauth2.conf.ext").write_text(OAUTH2_EXT.format(url=self.oauth2_url))
+            oauth2 = OAUTH2_CONF.format(root=self.root)
         self.conf.write_text(conf.format(root=self.root, port=self.port,
-                                         tls_port=self.tls_port))
+                                         tls_port=self.tls_port, oauth2=oauth2))
         passwd = self.root / "passwd"
         passwd.write_text("".join(f"{u}:{{PLAIN}}{p}\n" for u, p in self.users.items()))
         shutil.chown(passwd, "root", "dovecot")
@@ -279,9 +314,9 @@ def _alive(pid: int) -> bool:
 
 
 @contextlib.contextmanager
-def running_dovecot(tls: bool = False) -> Iterator[Dovecot]:
+def running_dovecot(tls: bool = False, oauth2_url: str | None = None) -> Iterator[Dovecot]:
     root = Path(tempfile.mkdtemp(prefix="wk-dovecot-"))
-    server = Dovecot(root=root, tls=tls)
+    server = Dovecot(root=root, tls=tls, oauth2_url=oauth2_url)
     try:
         server.start()
         yield server
@@ -720,6 +755,62 @@ def cpu_burners(count: int | None = None, seconds: float = 120.0) -> Iterator[No
         for p in procs:
             p.kill()
             p.wait(10)
+
+
+class TokenIntrospection:
+    """An OAuth 2.0 token introspection endpoint (RFC 7662) on loopback, as an identity
+    provider runs one: a token granted is active for its user until it is revoked."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.tokens: dict[str, str] = {}
+        self.asked: list[str] = []  # every token a server asked about, in order
+        self.lock = threading.Lock()
+        self._server: ThreadingHTTPServer | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/introspect"
+
+    def grant(self, token: str, user: str = "desk") -> None:
+        with self.lock:
+            self.tokens[token] = user
+
+    def revoke(self, token: str) -> None:
+        with self.lock:
+            self.tokens.pop(token, None)
+
+    def start(self) -> None:
+        owner = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                form = urllib.parse.parse_qs(self.rfile.read(length).decode("ascii"))
+                token = (form.get("token") or [""])[0]
+                with owner.lock:
+                    owner.asked.append(token)
+                    user = owner.tokens.get(token)
+                answer = {"active": True, "username": user} if user else {"active": False}
+                body = json.dumps(answer).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        threading.Thread(target=self._server.serve_forever, name="introspection",
+                         daemon=True).start()
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
 
 
 # --- SMTP -------------------------------------------------------------------------------

@@ -196,7 +196,8 @@ def test_robots_lists_and_a_burst_get_no_more_than_the_limit(desk: Desk) -> None
 
 
 def test_smtp_down_then_back_the_ack_arrives_once(desk: Desk) -> None:
-    """With the SMTP server down the ack waits in the outbox; after it is back it arrives once."""
+    """With the SMTP server down the ack waits in the outbox; after it is back it arrives
+    once, and the operators get one "SMTP back" alert with the mail held."""
     request = request_mail(2, sender=FR)
     desk.dovecot.append(request.as_bytes())
     desk.sink.stop()
@@ -210,12 +211,15 @@ def test_smtp_down_then_back_the_ack_arrives_once(desk: Desk) -> None:
     assert desk.sink.received == []
     desk.clock.advance(timedelta(seconds=31))
     desk.once()
-    [ack] = desk.sink.handler.wait_for(1)
+    ack, back = desk.sink.handler.wait_for(2)
     assert ack.message["In-Reply-To"] == request["Message-ID"]
+    assert back.rcpt_tos == [OPERATOR]
+    assert back.message["Subject"] == "[watchkeeper] SMTP back after 31 s: 1 mail held"
     desk.clock.advance(timedelta(hours=1))
     desk.once()
-    assert len(desk.sink.received) == 1
-    assert [r.status for r in desk.outbox()] == ["sent"]
+    assert len(desk.sink.received) == 2
+    assert [(r.purpose, r.status) for r in desk.outbox()] == [("ack", "sent"),
+                                                               ("operator_alert", "sent")]
 
 
 def test_550_on_rcpt_marks_the_ack_failed_and_alerts_the_operators(desk: Desk) -> None:

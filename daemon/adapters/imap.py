@@ -24,7 +24,7 @@ from imapclient.exceptions import (
 from imapclient.imap4 import IMAP4WithTimeout
 from imapclient.tls import IMAP4_TLS
 
-from config.settings import ConfigError, ImapSettings, is_loopback
+from config.settings import ConfigError, ImapSettings, is_loopback, mask_secrets, token_source
 
 SENT_FLAG = rb"\Sent"
 
@@ -256,6 +256,13 @@ class Mailbox:
                 "set imap.allow_insecure = true to allow it"
             )
         try:
+            # Read first: an empty token or a failing token command is refused before any
+            # connection is opened, and counts as a refused login.
+            secret = s.secret()
+        except ConfigError as exc:
+            raise AuthenticationFailed(f"{s.host}: login as {s.username!r} not attempted: "
+                                       f"{exc}") from exc
+        try:
             ctx = tls_context(s) if s.tls != "none" else None
             client = _Client(
                 s.host, port=s.port, ssl=s.tls == "ssl", ssl_context=ctx,
@@ -273,16 +280,19 @@ class Mailbox:
                     )
                 # A failure here raises: never fall back to a plain connection.
                 client.starttls(ctx)
-            secret = s.secret()
             if s.auth == "xoauth2":
                 client.oauth2_login(s.username, secret)
             else:
                 client.login(s.username, secret)
         except LoginError as exc:
             self.close()
-            raise AuthenticationFailed(
-                f"{s.host}: login as {s.username!r} refused: {_one_line(exc)}"
-            ) from exc
+            said = mask_secrets(_one_line(exc))
+            if s.auth == "xoauth2":
+                message = (f"{s.host}: the XOAUTH2 token for {s.username!r} from "
+                           f"{token_source(s)} was refused (expired or revoked?): {said}")
+            else:
+                message = f"{s.host}: login as {s.username!r} refused: {said}"
+            raise AuthenticationFailed(message) from exc
         except (OSError, IMAPClientError, ssl.SSLError) as exc:
             self.broken = True
             self.close()

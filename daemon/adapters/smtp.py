@@ -23,12 +23,16 @@ SENT, TEMPORARY, PERMANENT = "sent", "temporary", "permanent"
 
 @dataclass(frozen=True)
 class Outcome:
-    """What the server said about one mail: `result` is SENT, TEMPORARY or PERMANENT."""
+    """What the server said about one mail: `result` is SENT, TEMPORARY or PERMANENT.
+
+    `whole_mail` marks a refusal of the mail itself (at MAIL FROM or DATA), which the
+    server gives to every mail when it cannot take any, unlike a refused recipient."""
 
     result: str
     error: str | None = None
     refused: tuple[tuple[str, str], ...] = ()
     connection_lost: bool = False
+    whole_mail: bool = False
 
 
 class SmtpUnavailable(Exception):
@@ -71,7 +75,8 @@ def classify(exc: BaseException) -> Outcome:
     if isinstance(exc, aiosmtplib.SMTPResponseException) and not isinstance(
         exc, aiosmtplib.SMTPConnectResponseError
     ):
-        return Outcome(PERMANENT if exc.code >= 500 else TEMPORARY, describe(exc))
+        return Outcome(PERMANENT if exc.code >= 500 else TEMPORARY, describe(exc),
+                       whole_mail=True)
     return Outcome(TEMPORARY, describe(exc), connection_lost=True)
 
 
@@ -100,15 +105,18 @@ class Connection:
         return bool(self._client.is_connected)
 
     async def __aenter__(self) -> Connection:
+        logging_in = False
         try:
             await self._client.connect()
             if self.settings.username:
+                logging_in = True
                 await self._client.login(self.settings.username, self._secret)
         except (aiosmtplib.SMTPException, OSError) as exc:
             self.abort()
-            raise SmtpUnavailable(
-                describe(exc), login_refused=isinstance(exc, aiosmtplib.SMTPAuthenticationError)
-            ) from exc
+            # Refused credentials, or no AUTH offered at all: the login cannot work as set.
+            # (A dropped connection or a timeout, OSErrors both, is an outage.)
+            refused = logging_in and not isinstance(exc, OSError)
+            raise SmtpUnavailable(describe(exc), login_refused=refused) from exc
         return self
 
     async def __aexit__(self, exc_type: type[BaseException] | None,

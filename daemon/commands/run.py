@@ -30,7 +30,7 @@ def require_for_run(settings: Settings) -> None:
 def run(args: argparse.Namespace) -> int:
     ctx = from_args(args)
     require_for_run(ctx.settings)
-    check_secrets(ctx.settings)
+    check_secrets(ctx.settings, tokens=False)
     ctx.require_schema()
     from daemon.process.service import run_daemon
 

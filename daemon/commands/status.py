@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -15,8 +16,10 @@ from sqlalchemy.orm import Session
 from config.settings import Settings
 from daemon import __version__
 from daemon.cases.transitions import pending_deadlines
+from daemon.outbound.outbox import OPERATOR_PURPOSES
 from daemon.process.context import ContextError, from_args
 from daemon.rules.intake import UNCLASSIFIED
+from daemon.store import conditions
 from models import Case, DaemonInstance, MailboxCheckpoint, Message, OutboxMail, TriageItem
 
 HEALTHY, DEGRADED, DOWN = "healthy", "degraded", "down"
@@ -25,6 +28,11 @@ LEADER_ROLES = ("leader", "active")
 # Mail still unsent this long after it was planned means sending is stuck.
 STUCK_OUTBOX = timedelta(minutes=30)
 FAILED_WINDOW = timedelta(hours=24)
+POLL_GRACE_SECONDS = 30
+# Mail to the desk's own staff that `status` lists while it cannot be delivered.
+STAFF_PURPOSES = (*sorted(OPERATOR_PURPOSES), "call_prompt", "reminder", "escalation",
+                  "preservation_warning")
+ALERTS_SHOWN = 10
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -47,6 +55,8 @@ class Health:
     quarantined: int = 0
     triage_open: int = 0  # mail from unknown addresses waiting for an operator
     unclassified_cases: int = 0  # open cases whose type an operator must set
+    conditions: list[dict[str, Any]] = field(default_factory=list)
+    alerts_waiting: list[dict[str, Any]] = field(default_factory=list)
     next: list[dict[str, str]] = field(default_factory=list)
     command_auth: list[str] = field(default_factory=list)  # empty: command-by-mail is off
 
@@ -61,12 +71,31 @@ def stale_after(settings: Settings) -> timedelta:
     return timedelta(seconds=max(60, 3 * settings.imap.poll_seconds))
 
 
+def poll_overdue_after(settings: Settings) -> timedelta:
+    """A watcher catches its folder up at least every `imap.poll_seconds`, IDLE or not; a
+    pass may take a little while, hence the grace."""
+    return timedelta(seconds=settings.imap.poll_seconds + POLL_GRACE_SECONDS)
+
+
+# Each check reads one part of the desk's state, fills its part of `Health`, and returns
+# the reasons it found, each (state, line). `collect` runs them in order.
+Reason = tuple[str, str]
+Check = Callable[[Session, Settings, datetime, Health], list[Reason]]
+
+
 def collect(session: Session, settings: Settings, now: datetime) -> Health:
     """Read the desk's state from the database; the database is the only source."""
     health = Health(checked_at=now.isoformat())
-    stale = stale_after(settings)
-    zone = settings.desk.zone
+    for check in CHECKS:
+        for state, reason in check(session, settings, now, health):
+            health.worse(state, reason)
+    return health
 
+
+def check_daemons(session: Session, settings: Settings, now: datetime,
+                  health: Health) -> list[Reason]:
+    """A daemon with a fresh heartbeat, and one of them leading."""
+    stale = stale_after(settings)
     live = []
     for d in session.scalars(select(DaemonInstance).where(DaemonInstance.stopped_at.is_(None))
                              .order_by(DaemonInstance.started_at)):
@@ -78,31 +107,49 @@ def collect(session: Session, settings: Settings, now: datetime) -> Health:
             "heartbeat_age_s": round(age, 1), "alive": fresh})
         if fresh:
             live.append(d)
-    if not live:
-        health.worse(DOWN, "no daemon heartbeat in the last "
-                     f"{int(stale.total_seconds())} s")
-    elif not any(d.role in LEADER_ROLES for d in live):
-        health.worse(DEGRADED, "no leader: every running daemon is on standby")
     leaders = [d for d in live if d.role in LEADER_ROLES]
     health.role = "leader" if leaders else ("standby" if live else "none")
+    if not live:
+        return [(DOWN, f"no daemon heartbeat in the last {int(stale.total_seconds())} s")]
+    if not leaders:
+        return [(DEGRADED, "no leader: every running daemon is on standby")]
+    return []
 
-    checkpoints = session.scalars(select(MailboxCheckpoint).order_by(MailboxCheckpoint.folder))
-    polled_any = False
-    for cp in checkpoints:
-        polled_any = True
+
+def check_folders(session: Session, settings: Settings, now: datetime,
+                  health: Health) -> list[Reason]:
+    """Each watched folder polled within its interval, without an error. While the IMAP
+    login is refused, that condition speaks for the folders (after its grace)."""
+    overdue = poll_overdue_after(settings)
+    login_refused = bool(conditions.active(session, [conditions.IMAP_LOGIN_REFUSED]))
+    leading = health.role == "leader"
+    reasons: list[Reason] = []
+    for cp in session.scalars(select(MailboxCheckpoint).order_by(MailboxCheckpoint.folder)):
         poll_age = (now - cp.last_poll_at).total_seconds() if cp.last_poll_at else None
+        # A long catch-up moves the checkpoint with every message before the pass ends.
+        active = max(a for a in (cp.last_poll_at, cp.updated_at) if a is not None)
         health.folders.append({
             "folder": cp.folder, "last_poll_at": _iso(cp.last_poll_at),
             "last_poll_age_s": round(poll_age, 1) if poll_age is not None else None,
             "idle": cp.idle, "last_uid": cp.last_uid, "last_error": cp.last_error})
+        if login_refused:
+            continue
         if cp.last_error:
-            health.worse(DEGRADED, f"folder {cp.folder}: {cp.last_error}")
-        elif leaders and (poll_age is None or poll_age > stale.total_seconds()):
-            health.worse(DEGRADED, f"folder {cp.folder} not polled for "
-                         f"{'ever' if poll_age is None else f'{int(poll_age)} s'}")
-    if leaders and not polled_any:
-        health.worse(DEGRADED, "no folder polled yet")
+            reasons.append((DEGRADED, f"folder {cp.folder}: {cp.last_error} (the watcher "
+                            "reconnects by itself; check the IMAP server if this lasts)"))
+        elif leading and (poll_age is None or now - active > overdue):
+            when = "ever" if poll_age is None else f"{int(poll_age)} s"
+            reasons.append((DEGRADED, f"folder {cp.folder} not polled for {when} (every "
+                            f"{settings.imap.poll_seconds} s expected): is the watcher stuck? "
+                            "Look at the daemon's log, restart it if this lasts"))
+    if leading and not health.folders and not login_refused:
+        reasons.append((DEGRADED, "no folder polled yet"))
+    return reasons
 
+
+def check_outbox(session: Session, settings: Settings, now: datetime,
+                 health: Health) -> list[Reason]:
+    """Mail leaves: nothing unsent for long, nothing failed lately."""
     pending = session.execute(
         select(func.count(OutboxMail.id), func.min(OutboxMail.created_at),
                func.min(OutboxMail.next_attempt_at))
@@ -113,29 +160,72 @@ def collect(session: Session, settings: Settings, now: datetime) -> Health:
             OutboxMail.failed_at >= now - FAILED_WINDOW)) or 0
     health.outbox = {"pending": pending[0], "oldest_unsent_at": _iso(pending[1]),
                      "failed_last_24h": failed}
-    if pending[1] is not None and now - pending[1] > STUCK_OUTBOX:
-        health.worse(DEGRADED, f"outbox: {pending[0]} unsent, the oldest since "
-                     f"{_local(pending[1], settings)}")
-    if failed:
-        health.worse(DEGRADED, f"{failed} mail{'s' if failed > 1 else ''} could not be "
-                     "delivered in the last 24 h")
     if pending[2] is not None:
         health.next.append({"job": "outbox delivery", "at": _local(pending[2], settings)})
+    for row in session.scalars(
+            select(OutboxMail).where(OutboxMail.status == "pending",
+                                     OutboxMail.purpose.in_(STAFF_PURPOSES),
+                                     OutboxMail.attempts > 0)
+            .order_by(OutboxMail.created_at).limit(ALERTS_SHOWN)):
+        health.alerts_waiting.append({"subject": row.subject, "to": list(row.recipients),
+                                      "planned_at": row.created_at.isoformat(),
+                                      "attempts": row.attempts, "last_error": row.last_error})
+    reasons: list[Reason] = []
+    if pending[1] is not None and now - pending[1] > STUCK_OUTBOX:
+        reasons.append((DEGRADED, f"outbox: {pending[0]} unsent, the oldest since "
+                        f"{_local(pending[1], settings)}"))
+    if failed:
+        reasons.append((DEGRADED, f"{failed} mail{'s' if failed > 1 else ''} could not be "
+                        "delivered in the last 24 h"))
+    return reasons
 
+
+def check_conditions(session: Session, settings: Settings, now: datetime,
+                     health: Health) -> list[Reason]:
+    """What the daemon found wrong and has not seen mended (store/conditions.py), each
+    once it has held past its grace. SMTP counts while mail waits."""
+    reasons: list[Reason] = []
+    for item in conditions.standing(session, settings, now):
+        c = item.condition
+        health.conditions.append({
+            "condition": c.kind, "subject": c.subject, "since": c.since.isoformat(),
+            "last_seen_at": c.last_seen_at.isoformat(), "seen": c.seen, "detail": c.detail,
+            "counts": item.counts, "reason": item.reason})
+        if item.counts:
+            reasons.append((DEGRADED, item.reason))
+    return reasons
+
+
+def check_quarantine(session: Session, settings: Settings, now: datetime,
+                     health: Health) -> list[Reason]:
+    """Quarantined mail waits for an operator."""
     health.quarantined = session.scalar(
         select(func.count(Message.id)).where(Message.quarantined.is_(True),
                                              Message.released_at.is_(None))) or 0
-    if health.quarantined:
-        health.worse(DEGRADED, f"{health.quarantined} quarantined message"
-                     f"{'s' if health.quarantined > 1 else ''} wait for an operator "
-                     "(watchkeeper quarantine list)")
+    if not health.quarantined:
+        return []
+    return [(DEGRADED, f"{health.quarantined} quarantined message"
+             f"{'s' if health.quarantined > 1 else ''} wait for an operator "
+             "(watchkeeper quarantine list)")]
 
+
+
+def check_intake(session: Session, settings: Settings, now: datetime,
+                 health: Health) -> list[Reason]:
+    """Mail waiting for an operator's decision: triage items and unclassified cases
+    (counted here; each is prompted for by the reminders when it waits too long)."""
     health.triage_open = session.scalar(
         select(func.count(TriageItem.id)).where(TriageItem.status == "open")) or 0
     health.unclassified_cases = session.scalar(
         select(func.count(Case.id)).where(Case.status != "closed",
                                           Case.request_type == UNCLASSIFIED)) or 0
+    return []
 
+
+def check_upcoming(session: Session, settings: Settings, now: datetime,
+                   health: Health) -> list[Reason]:
+    """What is due next: a deadline, the digest, the ping test (information only)."""
+    zone = settings.desk.zone
     soonest: tuple[datetime, str] | None = None
     for case in session.scalars(select(Case).where(Case.status != "closed")):
         for what, at in pending_deadlines(case):
@@ -154,7 +244,19 @@ def collect(session: Session, settings: Settings, now: datetime) -> Health:
     ping = _next_ping(settings, now)
     if ping is not None:
         health.next.append({"job": "ping test", "at": ping.isoformat()})
-    return health
+    return []
+
+
+# The causes the daemon found come first: the first reason is the one a short report shows.
+CHECKS: tuple[Check, ...] = (
+    check_daemons,
+    check_conditions,
+    check_folders,
+    check_outbox,
+    check_quarantine,
+    check_intake,
+    check_upcoming,
+)
 
 
 def _next_ping(settings: Settings, now: datetime) -> date | None:
@@ -205,6 +307,10 @@ def render(health: Health, settings: Settings) -> str:
     out.append("command-by-mail: " + (", ".join(health.command_auth) or "off"))
     out.append(f"triage: {health.triage_open} waiting; unclassified cases: "
                f"{health.unclassified_cases}")
+    if health.alerts_waiting:
+        out.append("alerts not delivered yet:")
+        out += [f"  {_local(datetime.fromisoformat(a['planned_at']), settings)}  "
+                f"{a['subject']}" for a in health.alerts_waiting]
     out.append("next:")
     out += [f"  {n['at']}  {n['job']}" for n in health.next] or ["  nothing scheduled"]
     return "\n".join(out)

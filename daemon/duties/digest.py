@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import statistics
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -18,6 +18,7 @@ from daemon.duties import reminders
 from daemon.outbound import templates
 from daemon.outbound.outbox import Draft, enqueue
 from daemon.rules.intake import TRIAGE_REASONS, UNCLASSIFIED
+from daemon.store import conditions
 from models import Case, Event, Message, OutboxMail, PingRound, PingTarget, TriageItem
 
 log = structlog.get_logger("watchkeeper.digest")
@@ -139,6 +140,7 @@ class DigestData:
     triage: tuple[TriageRow, ...] = ()
     triage_count: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
+    attention: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -192,6 +194,41 @@ def _section(session: Session, where: Sequence[ColumnElement[bool]], order: Any,
     total = _count(session, *where)
     cases = session.scalars(select(Case).where(*where).order_by(order).limit(LIST_LIMIT)).all()
     return Section(tuple(make(c) for c in cases), total)
+
+
+# What the digest opens with ("Needs attention"): each source gives the lines it has, in
+# this order. The conditions give the same reasons as `status`; then the mail that waits for
+# an operator's decision.
+AttentionSource = Callable[[Session, Settings, datetime], list[str]]
+
+
+def _triage_attention(session: Session, settings: Settings, now: datetime) -> list[str]:
+    waiting = int(session.scalar(select(func.count(TriageItem.id)).where(
+        TriageItem.status == "open", TriageItem.historical.is_(False),
+        TriageItem.received_at <= now)) or 0)
+    if not waiting:
+        return []
+    return [f"{waiting} mail{'s' if waiting > 1 else ''} from unknown senders wait for triage "
+            "(watchkeeper triage): open each as a case or dismiss it"]
+
+
+def _unclassified_attention(session: Session, settings: Settings, now: datetime) -> list[str]:
+    count = int(session.scalar(select(func.count(Case.id)).where(
+        *_open(), Case.historical.is_(False), Case.request_type == UNCLASSIFIED)) or 0)
+    if not count:
+        return []
+    return [f"{count} case{'s' if count > 1 else ''} of unknown type "
+            "(watchkeeper cases --unclassified): set each with watchkeeper case REF type TYPE"]
+
+
+ATTENTION: tuple[AttentionSource, ...] = (
+    conditions.needing_attention, _triage_attention, _unclassified_attention,
+)
+
+
+def needs_attention(session: Session, settings: Settings, now: datetime) -> tuple[str, ...]:
+    """Every line of "Needs attention", source after source."""
+    return tuple(line for source in ATTENTION for line in source(session, settings, now))
 
 
 def collect(session: Session, settings: Settings, now: datetime) -> DigestData:
@@ -288,6 +325,7 @@ def collect(session: Session, settings: Settings, now: datetime) -> DigestData:
         volume=_volume(session, settings, now),
         ping=_ping(session, now),
         unclassified=unclassified, triage=triage, triage_count=triage_count,
+        attention=needs_attention(session, settings, now),
     )
 
 

@@ -226,6 +226,7 @@ def _touch(sessions: sessionmaker[Session], folder: str, now: datetime) -> None:
         cp = session.get(MailboxCheckpoint, folder)
         if cp is not None:
             cp.last_poll_at = now
+            cp.last_error = None  # a whole pass worked: an earlier error is over
 
 
 def _plus(r: PassResult, *, fetched: int = 0, stored: int = 0, quarantined: int = 0,

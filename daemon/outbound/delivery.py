@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import structlog
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from config.settings import ConfigError, Settings, SmtpSettings
@@ -29,7 +29,7 @@ from daemon.adapters.smtp import PERMANENT, SENT, TEMPORARY, Connection, Outcome
 from daemon.outbound.outbox import ACK
 from daemon.outbound.replies import alert_delivery_failure
 from daemon.process.clock import Clock
-from daemon.store import audit
+from daemon.store import audit, conditions
 from daemon.store.db import transaction
 from models import Case, DaemonInstance, OutboxMail
 
@@ -274,19 +274,30 @@ async def _send_burst(settings: Settings, sessions: sessionmaker[Session], clock
     try:
         async with Connection(settings.smtp, secret) as smtp:
             sent = 0
+            refusals: list[Outcome] = []
             for position, item in enumerate(batch):
                 outcome = await smtp.send(item.mail_from, item.recipients, item.raw)
                 record(settings, sessions, clock, item, outcome)
                 if outcome.result == SENT:
                     sent += 1
                     delivered.append(item)
+                    if sent == 1:
+                        smtp_answered(settings, sessions, clock.now())
+                elif outcome.result == TEMPORARY and outcome.whole_mail:
+                    refusals.append(outcome)
                 if outcome.connection_lost or not smtp.connected:
                     # The rest of the burst waits for its retry, on a fresh connection.
                     lost = Outcome(TEMPORARY, f"connection lost: {outcome.error}",
                                    connection_lost=True)
                     for rest in batch[position + 1:]:
                         record(settings, sessions, clock, rest, lost)
+                    smtp_failed(settings, sessions, clock.now(), UNREACHABLE,
+                                lost.error or "connection lost")
                     return sent, False
+            if not sent and len(refusals) == len(batch):
+                # Every mail refused for now at MAIL or DATA: the server takes none.
+                smtp_failed(settings, sessions, clock.now(), REFUSED,
+                            refusals[-1].error or "refused")
             return sent, True
     except SmtpUnavailable as exc:
         outcome = Outcome(TEMPORARY, str(exc), connection_lost=True)
@@ -299,7 +310,39 @@ async def _send_burst(settings: Settings, sessions: sessionmaker[Session], clock
                         error=outcome.error, pending=len(batch))
         for item in batch:
             record(settings, sessions, clock, item, outcome)
+        smtp_failed(settings, sessions, clock.now(), LOGIN if exc.login_refused else UNREACHABLE,
+                    str(exc))
         return 0, False
+
+
+# Causes of the SMTP condition (`conditions.SMTP_UNAVAILABLE`, data "cause").
+UNREACHABLE, LOGIN, REFUSED = "unreachable", "login", "refused"
+
+
+def smtp_subject(smtp: SmtpSettings) -> str:
+    return f"{smtp.host}:{smtp.port}"
+
+
+def smtp_failed(settings: Settings, sessions: sessionmaker[Session], now: datetime, cause: str,
+                error: str) -> None:
+    """The server cannot be reached, refuses our login or refuses every mail: raise (or
+    extend) the SMTP condition with how much mail waits now and the most that waited."""
+    try:
+        with transaction(sessions) as session:
+            waiting = int(session.scalar(select(func.count(OutboxMail.id)).where(
+                OutboxMail.status == "pending")) or 0)
+            row = conditions.report(session, conditions.SMTP_UNAVAILABLE,
+                                    smtp_subject(settings.smtp), error, now=now, cause=cause,
+                                    waiting=waiting)
+            row.data = {**row.data, "held": max(int(row.data.get("held") or 0), waiting)}
+    except Exception as exc:  # the outage must not stop the delivery loop
+        log.warning("condition_not_recorded", condition=conditions.SMTP_UNAVAILABLE,
+                    error=f"{type(exc).__name__}: {exc}".splitlines()[0])
+
+
+def smtp_answered(settings: Settings, sessions: sessionmaker[Session], now: datetime) -> None:
+    """The server took a mail: an SMTP outage, if one was recorded, is over."""
+    conditions.clear_safely(sessions, conditions.SMTP_UNAVAILABLE, now=now)
 
 
 async def deliver_pending(settings: Settings, sessions: sessionmaker[Session], clock: Clock,

@@ -9,7 +9,7 @@ import structlog
 from sqlalchemy.orm import Session, sessionmaker
 
 from config.settings import Settings
-from daemon.duties import digest, ping, reminders
+from daemon.duties import alerts, digest, ping, reminders
 from daemon.process.clock import Clock
 from daemon.store.db import transaction
 from daemon.store.directory import load_directory
@@ -70,6 +70,13 @@ WORK: tuple[tuple[str, Work], ...] = (
     ("digest", _digest),
     ("ping", _ping),
 )
+
+
+def run_alerts(settings: Settings, sessions: sessionmaker[Session], clock: Clock) -> int:
+    """Plan the alerts the conditions call for now (duties/alerts.py); returns how many.
+    Run with every delivery, so an outage that ended is announced at once."""
+    with transaction(sessions) as session:
+        return alerts.alert_conditions(session, settings, clock.now())
 
 
 def run_due(settings: Settings, sessions: sessionmaker[Session], clock: Clock) -> None:

@@ -22,6 +22,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from config.settings import Settings
 from daemon import __version__
 from daemon.adapters.imap import Mailbox, MailboxError
+from daemon.inbound import login
 from daemon.inbound.sync import Folder, PassResult, record_error, record_idle, sync_folder
 from daemon.outbound import delivery as sender
 from daemon.outbound import templates
@@ -250,8 +251,13 @@ class Service:
         sender.release_stale_claims(self.sessions, self.claimer, self.clock.now())
 
     def deliver(self) -> None:
+        """Send what is due; then tell the operators what the conditions say (an outage
+        that just ended, say) and send that too."""
         sent = asyncio.run(sender.deliver_pending(self.settings, self.sessions, self.clock,
                                                   self.claimer))
+        if jobs.run_alerts(self.settings, self.sessions, self.clock):
+            sent += asyncio.run(sender.deliver_pending(self.settings, self.sessions,
+                                                       self.clock, self.claimer))
         if sent:
             log.info("outbox_delivered", sent=sent)
 
@@ -309,12 +315,14 @@ class Service:
         mailbox = Mailbox(self.settings.imap)
         try:
             mailbox.connect()
+            login.succeeded(self.sessions, self.settings.imap, self.clock.now())
             for folder in self.folders(mailbox):
                 if self.stop.is_set():
                     break
                 self._sync(mailbox, folder)
         except MailboxError as exc:
             log.error("imap_failed", error=str(exc))
+            login.failed(self.sessions, self.settings.imap, exc, self.clock.now())
             print(f"watchkeeper: {exc}", file=sys.stderr, flush=True)
             return 1
         except SQLAlchemyError as exc:
@@ -391,6 +399,7 @@ class Service:
             mailbox = Mailbox(self.settings.imap)
             try:
                 mailbox.connect()
+                login.succeeded(self.sessions, self.settings.imap, self.clock.now())
                 folder = self._folder_for(role, mailbox)
                 if folder is None:
                     return  # no Sent folder on this server; already logged
@@ -415,6 +424,7 @@ class Service:
                 log.warning("imap_reconnecting", mailbox=name, attempt=attempt,
                             delay_s=round(delay, 2), error=str(exc))
                 record_error(self.sessions, name, str(exc))
+                login.failed(self.sessions, self.settings.imap, exc, self.clock.now())
                 self.stop.wait(delay)
             except Exception as exc:  # not IMAP's: reported as what it is, then retried
                 attempt += 1

@@ -8,10 +8,10 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import structlog
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
-from daemon.store import audit
+from daemon.store import audit, conditions
 from models import ContactEmail, ContactPointRow
 from parsers.directory import FIELDS, ContactPoint, Directory, DirectoryError, load_file
 
@@ -330,17 +330,24 @@ def reload_from_file(sessions: sessionmaker[Session], path: Path, actor: str,
                      now: datetime) -> DirectoryDiff | None:
     """Import the configured directory file (at start and on SIGHUP).
 
-    A file that cannot be read or is refused leaves the directory as it was and logs
-    `directory_reload_failed` with every problem; returns None then.
+    A file that cannot be read or is refused leaves the directory as it was, logs
+    `directory_reload_failed` with every problem and raises the `directory_refused`
+    condition (status, alert, digest); returns None then. A good import clears it.
     """
     try:
         new = read_file(path)
     except DirectoryError as exc:
         log.error("directory_reload_failed", path=str(path), problems=exc.problems)
+        with sessions() as session, session.begin():
+            kept = int(session.scalar(select(func.count(ContactPointRow.id))) or 0)
+            conditions.report(session, conditions.DIRECTORY_REFUSED, str(path),
+                              exc.problems[0] if exc.problems else "refused", now=now,
+                              problems=exc.problems[:20], contact_points=kept)
         return None
     with sessions() as session, session.begin():
         result = diff(load_directory(session), new)
         if not result.empty:
             apply(session, new, actor, now, source=str(path))
+        conditions.clear(session, conditions.DIRECTORY_REFUSED, now=now, source=str(path))
     log.info("directory_reloaded", path=str(path), **result.counts())
     return result
