@@ -35,7 +35,11 @@ def test_demo_plays_the_day_and_prints_the_summary(tmp_path: Path) -> None:
     assert re.search(r"to snt-247@police.lu.example: Re: \[WK-\d{4}-00005\] Fermeture", summary)
     assert re.search(r"Classification prompt sent to duty.officer@ncc.gov.example: Set the "
                      r"type of WK-\d{4}-00005", summary)
-    assert "Waiting for triage: 1" in summary
+    # The stranger's mail, and the forged command mail kept as ordinary mail (its sender is
+    # not the case's partner, so its tag counts for nothing).
+    assert "Waiting for triage: 2" in summary
+    assert re.search(r"msg \d+  duty.officer@ncc.gov.example: \[WK-\d{4}-00001\] update \(unknown "
+                     r"sender quoting a case tag", summary)
     assert re.search(r"msg \d+  a.dubois@dubois-avocats.example: Notre client", summary)
     assert "Triage prompt sent to duty.officer@ncc.gov.example" in summary
     assert "k.wagner@bka.de.example: auto_reply" in summary
@@ -52,7 +56,7 @@ def test_demo_plays_the_day_and_prints_the_summary(tmp_path: Path) -> None:
     assert re.search(r"CALL JP about WK-\d{4}-00004 now: \+81 90-1234-0001 "
                      r"\(after-hours number; 00:15 in Tokyo", summary)
     assert "Daily digest 2026-03-11: 5 open" in summary
-    assert "1 waiting for triage, 1 unclassified" in summary
+    assert "2 waiting for triage, 1 unclassified" in summary
     assert "Demo finished in" in out
     # The log shows the day as it happens, one line per event.
     for event in ("case_opened", "ack_queued", "ack_suppressed", "mail_sent", "call_prompted",
