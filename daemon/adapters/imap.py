@@ -13,6 +13,7 @@ import imapclient
 from imapclient.exceptions import IMAPClientError, LoginError
 
 from config.settings import ConfigError, ImapSettings, is_loopback
+from daemon.text import one_line
 
 SENT_FLAG = rb"\Sent"
 
@@ -46,11 +47,6 @@ class Envelope:
     uid: int
     size: int
     internal_date: datetime | None
-
-
-def _one_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
 
 
 def tls_context(settings: ImapSettings) -> ssl.SSLContext:
@@ -89,7 +85,7 @@ class Mailbox:
                 timeout=s.timeout_seconds, use_uid=True,
             )
         except (OSError, IMAPClientError) as exc:
-            raise MailboxError(f"cannot connect to {s.host}:{s.port}: {_one_line(exc)}") from exc
+            raise MailboxError(f"cannot connect to {s.host}:{s.port}: {one_line(exc)}") from exc
         client.normalise_times = False
         self._client = client
         try:
@@ -108,11 +104,11 @@ class Mailbox:
         except LoginError as exc:
             self.close()
             raise AuthenticationFailed(
-                f"{s.host}: login as {s.username!r} refused: {_one_line(exc)}"
+                f"{s.host}: login as {s.username!r} refused: {one_line(exc)}"
             ) from exc
         except (OSError, IMAPClientError, ssl.SSLError) as exc:
             self.close()
-            raise MailboxError(f"{s.host}:{s.port}: {_one_line(exc)}") from exc
+            raise MailboxError(f"{s.host}:{s.port}: {one_line(exc)}") from exc
         except BaseException:
             self.close()
             raise
@@ -142,7 +138,7 @@ class Mailbox:
         try:
             return fn(*args, **kwargs)
         except (OSError, IMAPClientError, ssl.SSLError) as exc:
-            raise MailboxError(f"{what}: {_one_line(exc)}") from exc
+            raise MailboxError(f"{what}: {one_line(exc)}") from exc
 
     # --- folders ---------------------------------------------------------------------
 
@@ -160,9 +156,9 @@ class Mailbox:
         except IMAPClientError as exc:
             if "doesn't exist" in str(exc).lower() or "nonexistent" in str(exc).lower():
                 raise FolderMissing(f"folder {folder!r} does not exist on the server") from exc
-            raise MailboxError(f"SELECT {folder}: {_one_line(exc)}") from exc
+            raise MailboxError(f"SELECT {folder}: {one_line(exc)}") from exc
         except (OSError, ssl.SSLError) as exc:
-            raise MailboxError(f"SELECT {folder}: {_one_line(exc)}") from exc
+            raise MailboxError(f"SELECT {folder}: {one_line(exc)}") from exc
         uidvalidity = info.get(b"UIDVALIDITY")
         if uidvalidity is None:
             raise MailboxError(f"SELECT {folder}: the server sent no UIDVALIDITY")

@@ -24,13 +24,13 @@ from sqlalchemy.orm import Session
 from config.settings import Settings
 from daemon.outbound.outbox import Draft, enqueue
 from daemon.store import audit
+from daemon.store.audit import ACTOR
 from daemon.store.directory import load_directory
 from models import ContactEmail, ContactPointRow, Message, OutboxMail, PingRound, PingTarget
 from parsers.directory import ContactPoint, Directory
 
 log = structlog.get_logger("watchkeeper.ping")
 
-ACTOR = "watchkeeper"
 PING, PING_REMINDER, PING_RESULTS = "ping", "ping_reminder", "ping_results"
 TOKEN_PATTERN = re.compile(r"\bPING-(\d{4})-H([12])-([0-9A-F]{4})\b", re.IGNORECASE)
 REPLIED, WAITING, NO_ANSWER = "replied", "waiting", "no answer"

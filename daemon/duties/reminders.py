@@ -23,13 +23,13 @@ from daemon.cases import deadlines
 from daemon.outbound import templates
 from daemon.outbound.outbox import Draft, enqueue
 from daemon.store import audit
+from daemon.store.audit import ACTOR
 from models import Case, Event, Identifier
 from parsers.directory import Directory
 from parsers.partners import AFTER_HOURS_NUMBER, CallChoice, number_to_call, retention
 
 log = structlog.get_logger("watchkeeper.deadlines")
 
-ACTOR = "watchkeeper"
 CALL_LOGGED = "call_logged"
 RETENTION_FLAG = "retention_at_risk"
 # A call prompt nobody acted on is repeated with the secondary contact point after this.

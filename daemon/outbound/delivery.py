@@ -30,12 +30,12 @@ from daemon.outbound.outbox import ACK
 from daemon.outbound.replies import alert_delivery_failure
 from daemon.process.clock import Clock
 from daemon.store import audit
+from daemon.store.audit import ACTOR
 from daemon.store.db import transaction
 from models import Case, DaemonInstance, OutboxMail
 
 log = structlog.get_logger("watchkeeper.sender")
 
-ACTOR = "watchkeeper"
 # A safety bound on bursts per call, so that one call always returns.
 MAX_BURSTS_PER_CALL = 100
 

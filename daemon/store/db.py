@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
 
 import migrations
+from daemon.text import one_line
 
 
 class DatabaseError(Exception):
@@ -110,14 +111,9 @@ def check_schema(engine: Engine, url: str) -> None:
     try:
         current = current_revision(engine)
     except Exception as exc:  # the driver's own error family differs per backend
-        raise DatabaseError(f"cannot reach the database: {_one_line(exc)}") from exc
+        raise DatabaseError(f"cannot reach the database: {one_line(exc, named=False)}") from exc
     if current != head:
         state = "empty" if current is None else f"at revision {current}"
         raise DatabaseError(
             f"the database is {state}, the code needs {head}: run 'watchkeeper db upgrade'"
         )
-
-
-def _one_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0] if text else type(exc).__name__
