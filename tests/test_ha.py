@@ -13,7 +13,8 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from daemon.process.leader import Leadership, LeadershipError
+from daemon.process.errors import LeadershipRefused
+from daemon.process.leader import Leadership
 from daemon.store.db import make_engine, session_factory, upgrade
 from models import DaemonInstance, Message
 from tests.conftest import _truncate, run_cli
@@ -36,7 +37,7 @@ def test_leader_lock_is_exclusive(db_url: str) -> None:
     try:
         assert first.acquire() and first.is_leader and first.check()
         if db_url.startswith("sqlite"):
-            with pytest.raises(LeadershipError, match=r"already uses .*one daemon"):
+            with pytest.raises(LeadershipRefused, match=r"already uses .*one daemon"):
                 second.acquire()
         else:
             assert second.acquire() is False and not second.is_leader

@@ -29,7 +29,7 @@ from daemon.demo import mail as demo_mail
 from daemon.demo.servers import PASSWORD, USER, DemoImap, DemoSmtp
 from daemon.process.clock import ManualClock
 from daemon.process.context import AppContext
-from daemon.process.leader import run_with_leadership
+from daemon.process.leader import Leadership, serve
 from daemon.process.service import Service
 from daemon.store.db import transaction, upgrade
 from daemon.store.directory import apply as apply_directory
@@ -91,7 +91,6 @@ class Demo:
         self.ctx: AppContext | None = None
         self.service: Service | None = None
         self.thread: threading.Thread | None = None
-        self.exit_code: int | None = None
 
     # --- setting up ------------------------------------------------------------------------
 
@@ -111,7 +110,7 @@ class Demo:
         self.service = service
 
         def daemon() -> None:
-            self.exit_code = run_with_leadership(ctx, service, False)
+            serve(service, Leadership(settings.database.url))
 
         self.thread = threading.Thread(target=daemon, name="demo-daemon", daemon=True)
         self.thread.start()
@@ -133,8 +132,7 @@ class Demo:
     def stop(self) -> None:
         service = self.service
         if service is not None:
-            service.stop.set()
-            service.wake.set()
+            service.request_stop()
         if self.thread is not None:
             self.thread.join(15)
         if self.ctx is not None:

@@ -1,81 +1,48 @@
-"""The daemon's loops: mailbox watchers, outbox delivery, due jobs, heartbeat, signals."""
+"""The leader's work: mailbox watchers, outbox delivery, due jobs, heartbeat.
+
+The service knows nothing of how its process is run: it never prints, exits or handles
+signals. `daemon/commands/run.py` builds it, relays the signals to it and turns what ends
+it into an exit code; `daemon/process/leader.py` decides when it leads.
+"""
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import random
-import signal
-import socket
-import sys
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
-from types import FrameType
-from typing import Any
+from collections.abc import Callable
+from typing import Protocol
 
 import structlog
 from sqlalchemy.exc import SQLAlchemyError
 
 from config.settings import Settings
-from daemon import __version__
 from daemon.adapters.imap import Mailbox, MailboxError
 from daemon.inbound.sync import Folder, record_error, record_idle, sync_folder
 from daemon.outbound import delivery as sender
 from daemon.outbound import templates
 from daemon.process import jobs, scheduler
 from daemon.process.context import AppContext
+from daemon.process.errors import PassFailed
+from daemon.store import instances
+from daemon.store.audit import ACTOR
 from daemon.store.db import transaction
 from daemon.store.directory import load_directory, reload_from_file
-from models import DaemonInstance
+from daemon.text import one_line as _one_line
 from parsers.directory import Directory
 
 log = structlog.get_logger("watchkeeper.daemon")
 
-HEARTBEAT_SECONDS = 15.0
 DELIVERY_SECONDS = 2.0  # mail another process (a `case` command) planned goes out within this
 # How often a waiting watcher looks at the stop flag: bounds the time to exit on SIGTERM.
 STOP_CHECK_SECONDS = 1.0
-# An orderly stop (watchers, scheduler, last heartbeat) still running after this long is
-# cut short: a job or a call that never returns must not keep alive a daemon that was told
-# to stop, or that lost its leadership and has to make way (and be restarted as a standby).
-SHUTDOWN_GRACE_SECONDS = 12.0
 
 
-def run_daemon(ctx: AppContext, once: bool) -> int:
-    """`watchkeeper run`: returns the exit code (0 after SIGTERM/SIGINT or a --once pass)."""
-    service = Service(ctx)
-    with service.signals():
-        # --- leadership (daemon/process/leader.py): only the leader ingests, sends, schedules;
-        # other instances stand by until the leader's database lock is free.
-        from daemon.process.leader import run_with_leadership
-
-        return run_with_leadership(ctx, service, once)
-        # --- end leadership
-
-
-def _one_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
-
-
-def exit_if_stalled(grace: float) -> threading.Timer:
-    """Arm a timer that ends the process with exit 1 if it is still alive `grace` seconds
-    from now; an orderly stop finishes long before and the timer dies with the process."""
-
-    def force() -> None:
-        log.error("shutdown_stalled", grace_s=grace)
-        print(f"watchkeeper: the stop did not finish within {grace:g} s: forced exit",
-              file=sys.stderr, flush=True)
-        sys.stdout.flush()
-        os._exit(1)
-
-    timer = threading.Timer(grace, force)
-    timer.daemon = True
-    timer.start()
-    return timer
+class Cancellable(Protocol):
+    def cancel(self) -> None: ...
 
 
 def backoff_delay(settings: Settings, attempt: int) -> float:
@@ -87,7 +54,12 @@ def backoff_delay(settings: Settings, attempt: int) -> float:
 
 
 class Service:
-    def __init__(self, ctx: AppContext) -> None:
+    """What the leader does; `stop` ends it, `wake` sends planned mail now, `reload` (SIGHUP)
+    re-reads the directory. `on_stopping` is called as the orderly stop begins: the run
+    command arms there the timer that forces an exit if the stop hangs."""
+
+    def __init__(self, ctx: AppContext, *,
+                 on_stopping: Callable[[], Cancellable | None] | None = None) -> None:
         self.ctx = ctx
         self.settings = ctx.settings
         self.sessions = ctx.sessions
@@ -96,9 +68,16 @@ class Service:
         self.wake = threading.Event()  # a watcher committed mail: deliver what it planned
         self.reload = threading.Event()
         self.instance_id = uuid.uuid4().hex
+        self.role = instances.STANDBY
         self.claimer = sender.Claimer(instance=self.instance_id)
+        self._on_stopping = on_stopping
         self._directory = Directory()
         self._lock = threading.Lock()
+
+    def request_stop(self) -> None:
+        """End the service: watchers finish their message, the main loop its round."""
+        self.stop.set()
+        self.wake.set()
 
     # --- shared state --------------------------------------------------------------------
 
@@ -111,9 +90,8 @@ class Service:
         leaves the directory as it was), read the directory, forget compiled templates."""
         path = self.settings.directory.path
         if path is not None:
-            self._safely("directory_reload",
-                         lambda: reload_from_file(self.sessions, path, "watchkeeper",
-                                                  self.clock.now()))
+            self.duty("directory_reload",
+                      lambda: reload_from_file(self.sessions, path, ACTOR, self.clock.now()))
         self.load_directory()
         templates.forget_compiled()
 
@@ -124,73 +102,14 @@ class Service:
             self._directory = loaded
         log.info("directory_loaded", contact_points=len(loaded.contact_points))
 
-    # --- signals -------------------------------------------------------------------------
+    # --- heartbeat and periodic duties ----------------------------------------------------
 
-    @contextlib.contextmanager
-    def signals(self) -> Iterator[None]:
-        """SIGTERM/SIGINT stop the daemon, SIGHUP reloads. The handlers only write the
-        signal's number to a pipe: a handler runs on the main thread between two of its
-        bytecodes, possibly while that thread holds the log's or an Event's lock, so the
-        logging and the Event calls happen on a relay thread that reads the pipe."""
-        if threading.current_thread() is not threading.main_thread():
-            yield
-            return
-        read_fd, write_fd = os.pipe()
-        os.set_blocking(write_fd, False)
+    def beat(self, *, stopping: bool = False) -> None:
+        """This instance's row: its role and a fresh heartbeat (`stopping`: marked stopped)."""
+        instances.beat(self.sessions, self.instance_id, self.role, self.clock.now(),
+                       stopping=stopping)
 
-        def _note(signum: int, _frame: FrameType | None) -> None:
-            with contextlib.suppress(BlockingIOError):
-                os.write(write_fd, bytes([signum]))
-
-        relay = threading.Thread(target=self._relay_signals, args=(read_fd,),
-                                 name="signal-relay", daemon=True)
-        relay.start()
-        previous: dict[signal.Signals, Any] = {}
-        for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
-            previous[sig] = signal.signal(sig, _note)
-        try:
-            yield
-        finally:
-            for sig, handler in previous.items():
-                signal.signal(sig, handler)
-            os.close(write_fd)  # the relay reads end-of-file and returns
-            relay.join(timeout=5)
-            os.close(read_fd)
-
-    def _relay_signals(self, read_fd: int) -> None:
-        while True:
-            try:
-                data = os.read(read_fd, 64)
-            except OSError:
-                return
-            if not data:
-                return
-            for signum in data:
-                if signum == signal.SIGHUP:
-                    self.reload.set()
-                else:
-                    log.info("stop_requested", signal=signal.Signals(signum).name)
-                    self.stop.set()
-                self.wake.set()
-
-    # --- heartbeat -----------------------------------------------------------------------
-
-    def heartbeat(self, *, stopping: bool = False) -> None:
-        now = self.clock.now()
-        with transaction(self.sessions) as session:
-            row = session.get(DaemonInstance, self.instance_id)
-            if row is None:
-                row = DaemonInstance(
-                    instance_id=self.instance_id, host=socket.gethostname()[:255],
-                    pid=os.getpid(), role="active", version=__version__[:32],
-                    started_at=now, heartbeat_at=now,
-                )
-                session.add(row)
-            row.heartbeat_at = now
-            if stopping:
-                row.stopped_at = now
-
-    def _safely(self, what: str, fn: Callable[[], object]) -> None:
+    def duty(self, what: str, fn: Callable[[], object]) -> None:
         """Run one periodic duty; a failure is logged and retried on the next tick."""
         try:
             fn()
@@ -236,10 +155,12 @@ class Service:
 
     # --- --once ----------------------------------------------------------------------------
 
-    def run_once(self) -> int:
+    def run_once(self) -> None:
+        """One pass over every folder, then due work and delivery; raises `PassFailed` when
+        the mailbox or the database fails."""
         self.refresh()
-        self.heartbeat()
-        self._safely("outbox_release", self.release_claims)
+        self.beat()
+        self.duty("outbox_release", self.release_claims)
         mailbox = Mailbox(self.settings.imap)
         try:
             mailbox.connect()
@@ -249,27 +170,26 @@ class Service:
                 self._sync(mailbox, folder)
         except MailboxError as exc:
             log.error("imap_failed", error=str(exc))
-            print(f"watchkeeper: {exc}", file=sys.stderr, flush=True)
-            return 1
+            raise PassFailed(str(exc)) from exc
         except SQLAlchemyError as exc:
             log.error("database_failed", error=_one_line(exc))
-            print(f"watchkeeper: database: {_one_line(exc)}", file=sys.stderr, flush=True)
-            return 1
+            raise PassFailed(f"database: {_one_line(exc)}") from exc
         finally:
             mailbox.close()
         if not self.stop.is_set():
             # Due work first: what it plans (a digest, a reminder) leaves in this pass too.
-            self._safely("jobs", self.run_jobs)
-            self._safely("outbox_delivery", self.deliver)
-        self._safely("heartbeat", lambda: self.heartbeat(stopping=True))
-        return 0
+            self.duty("jobs", self.run_jobs)
+            self.duty("outbox_delivery", self.deliver)
+        self.duty("heartbeat", lambda: self.beat(stopping=True))
 
     # --- the daemon --------------------------------------------------------------------------
 
-    def run_forever(self) -> int:
+    def run_forever(self) -> None:
+        """Lead until `stop`: watchers, schedule, delivery and heartbeat, then an orderly
+        stop (watchers joined, schedule stopped, the row marked stopped)."""
         self.refresh()
-        self.heartbeat()
-        self._safely("outbox_release", self.release_claims)
+        self.beat()
+        self.duty("outbox_release", self.release_claims)
         scheduler.start(self.ctx)
         watchers = [
             threading.Thread(target=self.watch, args=(role,), name=f"watch-{role}", daemon=True)
@@ -282,31 +202,31 @@ class Service:
         last_beat = last_delivery = time.monotonic()
         try:
             while not self.stop.is_set():
-                self.wake.wait(timeout=min(tick, HEARTBEAT_SECONDS, DELIVERY_SECONDS))
+                self.wake.wait(timeout=min(tick, instances.HEARTBEAT_SECONDS, DELIVERY_SECONDS))
                 if self.stop.is_set():
                     break
                 now = time.monotonic()
                 if self.reload.is_set():
                     self.reload.clear()
                     log.info("reload_requested", signal="SIGHUP")
-                    self._safely("reload", self.refresh)
+                    self.duty("reload", self.refresh)
                 if self.wake.is_set() or now - last_delivery >= DELIVERY_SECONDS:
                     self.wake.clear()
-                    self._safely("outbox_delivery", self.deliver)
+                    self.duty("outbox_delivery", self.deliver)
                     last_delivery = now
-                if now - last_beat >= HEARTBEAT_SECONDS:
-                    self._safely("heartbeat", self.heartbeat)
+                if now - last_beat >= instances.HEARTBEAT_SECONDS:
+                    self.duty("heartbeat", self.beat)
                     last_beat = now
         finally:
             self.stop.set()
-            exit_if_stalled(SHUTDOWN_GRACE_SECONDS)
+            if self._on_stopping is not None:
+                self._on_stopping()
             deadline = time.monotonic() + 8.0
             for t in watchers:
                 t.join(timeout=max(0.1, deadline - time.monotonic()))
-            self._safely("scheduler_stop", scheduler.stop)
-            self._safely("heartbeat", lambda: self.heartbeat(stopping=True))
+            self.duty("scheduler_stop", scheduler.stop)
+            self.duty("heartbeat", lambda: self.beat(stopping=True))
             log.info("daemon_stopped", instance=self.instance_id)
-        return 0
 
     def watch(self, role: str) -> None:
         """One folder's watcher: connect, catch up, wait (IDLE or poll), again; on any
