@@ -24,7 +24,6 @@ from config.settings import ConfigError, Settings, check_secrets
 from daemon.process.context import from_args
 from daemon.process.errors import (
     LeadershipHeld,
-    LeadershipLost,
     LeadershipRefused,
     PassFailed,
     RunError,
@@ -37,21 +36,20 @@ log = structlog.get_logger("watchkeeper.daemon")
 
 # An orderly stop (watchers, scheduler, last heartbeat) still running after this long is
 # cut short: a job or a call that never returns must not keep alive a daemon that was told
-# to stop, or that lost its leadership and has to make way (and be restarted as a standby).
+# to stop, nor keep a leader that lost its lock at work while another instance leads.
 SHUTDOWN_GRACE_SECONDS = 12.0
 EXIT_OK, EXIT_FAILED, EXIT_REFUSED = 0, 1, 2
 EXIT_CODES: dict[type[RunError], int] = {
     LeadershipRefused: EXIT_REFUSED,
     LeadershipHeld: EXIT_FAILED,
-    LeadershipLost: EXIT_FAILED,
     PassFailed: EXIT_FAILED,
 }
 EPILOG = f"""\
 exit codes:
   0  stopped by SIGTERM or SIGINT, or the --once pass is done
   1  the --once pass failed (mailbox or database), or another instance leads (--once);
-     the leader lost its database lock (a supervisor restarts it as a standby);
      a stop that did not finish within {SHUTDOWN_GRACE_SECONDS:g} s was forced
+  (a database outage or a lost leader lock never ends the daemon: it waits, then goes on)
   2  a configuration error, a database whose schema is not the code's, or another
      watchkeeper run already on this SQLite database (not worth restarting)
 """

@@ -16,6 +16,9 @@ from config.settings import Settings
 from daemon import __version__
 from daemon.cases.transitions import pending_deadlines
 from daemon.process.context import ContextError, from_args
+from daemon.store.db import DATABASE_ERRORS, DatabaseUnreachable
+from daemon.store.instances import STALE_AFTER
+from daemon.text import one_line
 from models import Case, DaemonInstance, MailboxCheckpoint, Message, OutboxMail
 
 HEALTHY, DEGRADED, DOWN = "healthy", "degraded", "down"
@@ -52,15 +55,18 @@ class Health:
             self.state = state
 
 
-def stale_after(settings: Settings) -> timedelta:
-    """No heartbeat or poll for a few poll intervals (never under a minute) is stale."""
+def poll_stale_after(settings: Settings) -> timedelta:
+    """A folder not polled for a few poll intervals (never under a minute) is stale."""
     return timedelta(seconds=max(60, 3 * settings.imap.poll_seconds))
 
 
 def collect(session: Session, settings: Settings, now: datetime) -> Health:
     """Read the desk's state from the database; the database is the only source."""
     health = Health(checked_at=now.isoformat())
-    stale = stale_after(settings)
+    # A daemon is alive while it beats (every 15 s): down within a minute of its last beat,
+    # whether it stopped cleanly, was killed, or cannot reach the database.
+    stale = STALE_AFTER
+    poll_stale = poll_stale_after(settings)
     zone = settings.desk.zone
 
     live = []
@@ -93,7 +99,7 @@ def collect(session: Session, settings: Settings, now: datetime) -> Health:
             "idle": cp.idle, "last_uid": cp.last_uid, "last_error": cp.last_error})
         if cp.last_error:
             health.worse(DEGRADED, f"folder {cp.folder}: {cp.last_error}")
-        elif leaders and (poll_age is None or poll_age > stale.total_seconds()):
+        elif leaders and (poll_age is None or poll_age > poll_stale.total_seconds()):
             health.worse(DEGRADED, f"folder {cp.folder} not polled for "
                          f"{'ever' if poll_age is None else f'{int(poll_age)} s'}")
     if leaders and not polled_any:
@@ -206,11 +212,12 @@ def run(args: argparse.Namespace) -> int:
                 health = collect(session, ctx.settings, ctx.clock.now())
         except ContextError as exc:
             health = Health(checked_at=ctx.clock.now().isoformat())
-            health.worse(DOWN, str(exc))
-        except Exception as exc:  # the driver's own error family: the database is down
+            cause = exc.__cause__
+            health.worse(DOWN, f"database unreachable: {cause.detail}"
+                         if isinstance(cause, DatabaseUnreachable) else str(exc))
+        except DATABASE_ERRORS as exc:  # it went away between the two questions
             health = Health(checked_at=ctx.clock.now().isoformat())
-            text = str(exc).strip().splitlines()
-            health.worse(DOWN, f"database unreachable: {text[0] if text else type(exc)}")
+            health.worse(DOWN, f"database unreachable: {one_line(exc, named=False)}")
     finally:
         ctx.close()
     if args.json:

@@ -20,9 +20,5 @@ class LeadershipHeld(RunError):
     """`run --once` while another instance leads: its pass would do the leader's work twice."""
 
 
-class LeadershipLost(RunError):
-    """The leader lost its database lock while running: it stops so another can lead."""
-
-
 class PassFailed(RunError):
     """`run --once` could not finish its pass: the mailbox or the database failed."""

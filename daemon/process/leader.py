@@ -2,8 +2,10 @@
 
 On PostgreSQL the leader holds a session-level advisory lock on a connection of its own;
 the server drops the lock the moment that connection dies (the process was killed, the
-host vanished), and a standby that retries every few seconds takes over. On SQLite there
-is no standby: an exclusive `flock` on a file next to the database makes a second
+host vanished, the database restarted), and a standby that retries every few seconds
+takes over. A leader whose lock connection dies stands down at once and tries to lead
+again as soon as the database answers: only another leader makes it a standby. On SQLite
+there is no standby: an exclusive `flock` on a file next to the database makes a second
 instance refuse to start with one clear line.
 """
 
@@ -13,7 +15,6 @@ import contextlib
 import fcntl
 import os
 import socket
-import threading
 import time
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
@@ -23,7 +24,8 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.pool import NullPool
 
-from daemon.process.errors import LeadershipHeld, LeadershipLost, LeadershipRefused
+from daemon.process.errors import LeadershipHeld, LeadershipRefused, PassFailed
+from daemon.store.db import DATABASE_ERRORS
 from daemon.store.instances import HEARTBEAT_SECONDS, LEADER, STANDBY
 from daemon.text import one_line
 
@@ -35,7 +37,6 @@ log = structlog.get_logger("watchkeeper.leader")
 # "WKLD": one lock per database; every instance of the desk on that database competes for it.
 LOCK_KEY = 0x574B4C44
 RETRY_SECONDS = 3.0  # a standby asks again this often: takeover well within 30 s
-CHECK_SECONDS = 2.0  # the leader checks that its lock connection is still alive
 
 
 class Leadership:
@@ -55,7 +56,9 @@ class Leadership:
 
     def acquire(self) -> bool:
         """Try once to become the leader. On SQLite, raise `LeadershipRefused` when another
-        instance holds the database; on PostgreSQL, return False (stand by and retry)."""
+        instance holds the database; on PostgreSQL, return False while another instance
+        leads (stand by and retry), and raise the database's error when it does not
+        answer."""
         if self._leader:
             return True
         if self.backend == "sqlite":
@@ -65,10 +68,9 @@ class Leadership:
             conn = self._connection()
             got = bool(conn.execute(text("SELECT pg_try_advisory_lock(:k)"),
                                     {"k": LOCK_KEY}).scalar())
-        except Exception as exc:  # the driver's errors: no database, no leadership
-            log.warning("leader_lock_unavailable", error=one_line(exc))
+        except Exception:  # no database, no leadership: the caller waits the outage out
             self._drop_connection()
-            return False
+            raise
         self._leader = got
         return got
 
@@ -156,59 +158,63 @@ class Leadership:
 
 
 def serve(service: Service, leadership: Leadership, *, once: bool = False) -> None:
-    """Stand by until this instance leads, then do the leader's work until told to stop.
+    """Lead whenever this instance can, until the process is told to stop.
 
-    Returns after a stop (a signal, or the end of the `--once` pass). Raises
-    `LeadershipRefused` when SQLite is already held by another instance, `LeadershipHeld`
-    for `--once` while another instance leads, `LeadershipLost` when the lock was lost
-    while leading (the process makes way; its supervisor restarts it as a standby), and
-    `PassFailed` when the `--once` pass failed.
+    While another instance leads, stand by; once leading, do the leader's work
+    (`service.run_forever`) until the stop, or until the lock is lost: then stand down at
+    once and try to lead again. A database that does not answer is waited out. Returns
+    after a stop. Raises `LeadershipRefused` when SQLite is already held by another
+    instance; with `once`, `LeadershipHeld` while another instance leads and `PassFailed`
+    when the pass failed.
     """
+    if once:
+        _once(service, leadership)
+        return
     try:
-        leading = leadership.acquire()
-        if not leading and once:
+        while not service.shutdown.is_set():
+            try:
+                leading = leadership.acquire() or _stand_by(service, leadership)
+            except DATABASE_ERRORS as exc:
+                service.database.failed(exc, "leadership")
+                service.database.recover(service.shutdown)
+                continue
+            if not leading:
+                continue
+            log.info("leadership_acquired", instance=service.instance_id,
+                     backend=leadership.backend)
+            service.run_forever(still_leading=leadership.check)
+    finally:
+        leadership.release()
+        service.finish()
+
+
+def _once(service: Service, leadership: Leadership) -> None:
+    try:
+        try:
+            leading = leadership.acquire()
+        except DATABASE_ERRORS as exc:
+            raise PassFailed(f"database: {one_line(exc)}") from exc
+        if not leading:
             raise LeadershipHeld("another instance leads this database: nothing to do with "
                                  "--once")
-        if not leading and not _stand_by(service, leadership):
-            service.duty("heartbeat", lambda: service.beat(stopping=True))
-            return
         service.role = LEADER
-        service.beat()
         log.info("leadership_acquired", instance=service.instance_id, backend=leadership.backend)
-        if once:
-            service.run_once()
-            return
-        lost = threading.Event()
-        watchdog = threading.Thread(target=_watch, args=(service, leadership, lost),
-                                    name="leader-watchdog", daemon=True)
-        watchdog.start()
-        service.run_forever()
-        if lost.is_set():
-            raise LeadershipLost("leadership lost: stopped so that another instance can lead")
+        service.run_once()
     finally:
         leadership.release()
 
 
 def _stand_by(service: Service, leadership: Leadership) -> bool:
-    """Wait as a standby until the lock is ours (True) or a stop signal came (False)."""
+    """Wait as a standby until the lock is ours (True) or a stop signal came (False);
+    a database error is raised to the caller."""
     log.info("standing_by", instance=service.instance_id, retry_s=RETRY_SECONDS)
     service.role = STANDBY
     next_beat = 0.0
-    while not service.stop.is_set():
+    while True:
         if time.monotonic() >= next_beat:
-            service.duty("heartbeat", service.beat)
+            service.beat()
             next_beat = time.monotonic() + HEARTBEAT_SECONDS
-        if service.stop.wait(RETRY_SECONDS):
+        if service.shutdown.wait(RETRY_SECONDS):
             return False
         if leadership.acquire():
             return True
-    return False
-
-
-def _watch(service: Service, leadership: Leadership, lost: threading.Event) -> None:
-    while not service.stop.wait(CHECK_SECONDS):
-        if not leadership.check():
-            lost.set()
-            service.stop.set()
-            service.wake.set()
-            return

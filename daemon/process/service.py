@@ -2,7 +2,9 @@
 
 The service knows nothing of how its process is run: it never prints, exits or handles
 signals. `daemon/commands/run.py` builds it, relays the signals to it and turns what ends
-it into an exit code; `daemon/process/leader.py` decides when it leads.
+it into an exit code; `daemon/process/leader.py` decides when it leads. A database outage
+is waited out here (`self.database`, see `daemon/process/outage.py`): the watchers, the
+sender and the schedule pause, the main loop asks the database again until it answers.
 """
 
 from __future__ import annotations
@@ -27,9 +29,10 @@ from daemon.outbound import templates
 from daemon.process import jobs, scheduler
 from daemon.process.context import AppContext
 from daemon.process.errors import PassFailed
+from daemon.process.outage import DatabaseState
 from daemon.store import instances
 from daemon.store.audit import ACTOR
-from daemon.store.db import transaction
+from daemon.store.db import DATABASE_ERRORS, transaction
 from daemon.store.directory import load_directory, reload_from_file
 from daemon.text import one_line as _one_line
 from parsers.directory import Directory
@@ -39,6 +42,7 @@ log = structlog.get_logger("watchkeeper.daemon")
 DELIVERY_SECONDS = 2.0  # mail another process (a `case` command) planned goes out within this
 # How often a waiting watcher looks at the stop flag: bounds the time to exit on SIGTERM.
 STOP_CHECK_SECONDS = 1.0
+LEAD_CHECK_SECONDS = 2.0  # the leader checks this often that its lock is still its own
 
 
 class Cancellable(Protocol):
@@ -54,9 +58,11 @@ def backoff_delay(settings: Settings, attempt: int) -> float:
 
 
 class Service:
-    """What the leader does; `stop` ends it, `wake` sends planned mail now, `reload` (SIGHUP)
-    re-reads the directory. `on_stopping` is called as the orderly stop begins: the run
-    command arms there the timer that forces an exit if the stop hangs."""
+    """What the leader does. `shutdown`: the process is to stop; `stop`: the current turn
+    as leader ends (at a shutdown, or when the leader lock is lost); `wake` sends planned
+    mail now; `reload` (SIGHUP) re-reads the directory. `on_stopping` is called as an
+    orderly stop begins: the run command arms there the timer that forces an exit if the
+    stop hangs (cancelled when a leader steps down in time and lives on as a standby)."""
 
     def __init__(self, ctx: AppContext, *,
                  on_stopping: Callable[[], Cancellable | None] | None = None) -> None:
@@ -64,18 +70,29 @@ class Service:
         self.settings = ctx.settings
         self.sessions = ctx.sessions
         self.clock = ctx.clock
+        self.shutdown = threading.Event()
         self.stop = threading.Event()
         self.wake = threading.Event()  # a watcher committed mail: deliver what it planned
         self.reload = threading.Event()
         self.instance_id = uuid.uuid4().hex
         self.role = instances.STANDBY
         self.claimer = sender.Claimer(instance=self.instance_id)
+        self.database = DatabaseState(self.settings.database, probe=self.beat)
+        self.unrecorded = sender.Unrecorded()  # results the database could not take yet
         self._on_stopping = on_stopping
         self._directory = Directory()
         self._lock = threading.Lock()
 
     def request_stop(self) -> None:
-        """End the service: watchers finish their message, the main loop its round."""
+        """End the process: watchers finish their message, the main loop its round."""
+        self.shutdown.set()
+        self.stop.set()
+        self.wake.set()
+
+    def stand_down(self) -> None:
+        """The leader lock is lost: stop fetching, sending and scheduling at once, so that
+        another instance can lead safely; the process lives on and may lead again."""
+        self.role = instances.STANDBY
         self.stop.set()
         self.wake.set()
 
@@ -110,9 +127,12 @@ class Service:
                        stopping=stopping)
 
     def duty(self, what: str, fn: Callable[[], object]) -> None:
-        """Run one periodic duty; a failure is logged and retried on the next tick."""
+        """Run one periodic duty; a failure is logged and retried on the next tick, a
+        database error makes the database unavailable until it answers again."""
         try:
             fn()
+        except DATABASE_ERRORS as exc:
+            self.database.failed(exc, what)
         except Exception as exc:  # the daemon must outlive any one duty
             log.error(f"{what}_failed", error=_one_line(exc))
 
@@ -122,7 +142,7 @@ class Service:
 
     def deliver(self) -> None:
         sent = asyncio.run(sender.deliver_pending(self.settings, self.sessions, self.clock,
-                                                  self.claimer))
+                                                  self.claimer, self.unrecorded))
         if sent:
             log.info("outbox_delivered", sent=sent)
 
@@ -157,12 +177,12 @@ class Service:
 
     def run_once(self) -> None:
         """One pass over every folder, then due work and delivery; raises `PassFailed` when
-        the mailbox or the database fails."""
-        self.refresh()
-        self.beat()
-        self.duty("outbox_release", self.release_claims)
+        the mailbox or the database fails (a pass does not wait for either)."""
         mailbox = Mailbox(self.settings.imap)
         try:
+            self.refresh()
+            self.beat()
+            self.duty("outbox_release", self.release_claims)
             mailbox.connect()
             for folder in self.folders(mailbox):
                 if self.stop.is_set():
@@ -184,13 +204,28 @@ class Service:
 
     # --- the daemon --------------------------------------------------------------------------
 
-    def run_forever(self) -> None:
+    def run_forever(self, still_leading: Callable[[], bool] = lambda: True) -> None:
         """Lead until `stop`: watchers, schedule, delivery and heartbeat, then an orderly
-        stop (watchers joined, schedule stopped, the row marked stopped)."""
-        self.refresh()
-        self.beat()
-        self.duty("outbox_release", self.release_claims)
-        scheduler.start(self.ctx)
+        stop (watchers joined, schedule stopped). `still_leading` is asked every
+        `LEAD_CHECK_SECONDS`; when it says no, the leader stands down at once."""
+        self.stop.clear()
+        if self.shutdown.is_set():
+            return
+        self.role = instances.LEADER
+        watchdog = threading.Thread(target=self._check_lead, args=(still_leading,),
+                                    name="leader-watchdog", daemon=True)
+        watchdog.start()
+        try:
+            self._lead()
+        finally:
+            self.stop.set()
+            watchdog.join()  # then the lock is not used by two threads at once
+
+    def _lead(self) -> None:
+        while not self._start():
+            if not self.database.recover(self.stop):
+                return
+        scheduler.start(self.ctx, self.database)
         watchers = [
             threading.Thread(target=self.watch, args=(role,), name=f"watch-{role}", daemon=True)
             for role in ("inbox", "sent")
@@ -198,35 +233,83 @@ class Service:
         for t in watchers:
             t.start()
         log.info("daemon_started", instance=self.instance_id, pid=os.getpid())
-        tick = float(self.settings.schedule.tick_seconds)
-        last_beat = last_delivery = time.monotonic()
         try:
-            while not self.stop.is_set():
-                self.wake.wait(timeout=min(tick, instances.HEARTBEAT_SECONDS, DELIVERY_SECONDS))
-                if self.stop.is_set():
-                    break
-                now = time.monotonic()
-                if self.reload.is_set():
-                    self.reload.clear()
-                    log.info("reload_requested", signal="SIGHUP")
-                    self.duty("reload", self.refresh)
-                if self.wake.is_set() or now - last_delivery >= DELIVERY_SECONDS:
-                    self.wake.clear()
-                    self.duty("outbox_delivery", self.deliver)
-                    last_delivery = now
-                if now - last_beat >= instances.HEARTBEAT_SECONDS:
-                    self.duty("heartbeat", self.beat)
-                    last_beat = now
+            self._main_loop()
         finally:
             self.stop.set()
-            if self._on_stopping is not None:
-                self._on_stopping()
+            timer = self._on_stopping() if self._on_stopping is not None else None
             deadline = time.monotonic() + 8.0
             for t in watchers:
-                t.join(timeout=max(0.1, deadline - time.monotonic()))
+                # A leader that stands down waits for its watchers whatever it takes (the
+                # stop timer forces an exit if they hang): none may fetch once another leads.
+                t.join(timeout=None if not self.shutdown.is_set()
+                       else max(0.1, deadline - time.monotonic()))
             self.duty("scheduler_stop", scheduler.stop)
-            self.duty("heartbeat", lambda: self.beat(stopping=True))
-            log.info("daemon_stopped", instance=self.instance_id)
+            if not self.shutdown.is_set():
+                log.warning("leadership_stepped_down", instance=self.instance_id,
+                            reason="the leader lock was lost: lead again when it is free")
+                if timer is not None:
+                    timer.cancel()
+
+    def _start(self) -> bool:
+        """The leader's first steps: heartbeat, directory, leases of the dead; False (the
+        database reported unavailable) when the database failed."""
+        try:
+            self.beat()
+            self.refresh()
+        except DATABASE_ERRORS as exc:
+            self.database.failed(exc, "start")
+            return False
+        self.duty("outbox_release", self.release_claims)
+        return True
+
+    def _main_loop(self) -> None:
+        tick = float(self.settings.schedule.tick_seconds)
+        last_beat = last_delivery = time.monotonic()
+        while not self.stop.is_set():
+            self.wake.wait(timeout=min(tick, instances.HEARTBEAT_SECONDS, DELIVERY_SECONDS))
+            if self.stop.is_set():
+                break
+            if not self.database.available:
+                # The heartbeat is the probe: the database is back once it takes one.
+                if self.database.recover(self.stop):
+                    last_beat = time.monotonic()
+                    self.wake.set()  # what waited for the database leaves now
+                continue
+            now = time.monotonic()
+            if self.reload.is_set():
+                self.reload.clear()
+                log.info("reload_requested", signal="SIGHUP")
+                self.duty("reload", self.refresh)
+            if self.wake.is_set() or now - last_delivery >= DELIVERY_SECONDS:
+                self.wake.clear()
+                self.duty("outbox_delivery", self.deliver)
+                last_delivery = now
+            if now - last_beat >= instances.HEARTBEAT_SECONDS:
+                self.duty("heartbeat", self.beat)
+                last_beat = now
+
+    def _check_lead(self, still_leading: Callable[[], bool]) -> None:
+        while not self.stop.wait(LEAD_CHECK_SECONDS):
+            if not still_leading():
+                self.stand_down()
+                return
+
+    def finish(self) -> None:
+        """The process stops: a last try to record what the server accepted while the
+        database was out, then this instance's row marked stopped."""
+        if self.unrecorded:
+            try:
+                self.unrecorded.flush(self.settings, self.sessions, self.clock, self.claimer)
+            except DATABASE_ERRORS as exc:
+                if self.unrecorded.sent:  # leases only: the next start ends them
+                    log.error("mail_sent_unrecorded", count=len(self.unrecorded.sent),
+                              message_ids=[i.message_id for i, _, _ in self.unrecorded.sent],
+                              error=_one_line(exc),
+                              hint="the database did not answer before the stop: these "
+                                   "mails may be sent a second time after the next start")
+        self.duty("heartbeat", lambda: self.beat(stopping=True))
+        log.info("daemon_stopped", instance=self.instance_id)
 
     def watch(self, role: str) -> None:
         """One folder's watcher: connect, catch up, wait (IDLE or poll), again; on any
@@ -247,6 +330,9 @@ class Service:
                         self._sync(mailbox, folder)
                         attempt = 0
                         self._wait_for_mail(mailbox, folder.name)
+            except DATABASE_ERRORS as exc:  # the database's, not the mailbox's: wait it out
+                self.database.failed(exc, f"watch-{role}")
+                self.database.wait_available(self.stop)
             except Exception as exc:  # reconnect whatever failed
                 attempt += 1
                 delay = backoff_delay(self.settings, attempt)
