@@ -406,3 +406,40 @@ def test_a_locked_sqlite_database_is_waited_out(
     [unavailable] = _events(log, "database_unavailable")
     assert "locked" in unavailable["error"]
     assert _events(log, "imap_reconnecting") == []
+
+
+def test_a_stop_during_an_outage_is_prompt_and_clean(
+    tmp_path: Path, dovecot: Dovecot, smtp_sink: SmtpSink,
+) -> None:
+    """SIGTERM while the database is unavailable: the daemon does not wait for it and
+    exits 0 within 10 s (no forced exit); its row is left as it was, for `status` to judge
+    by the heartbeat."""
+    path = tmp_path / "desk.db"
+    url = f"sqlite:///{path}"
+    upgrade(url)
+    config = _outage_config(tmp_path, dovecot, smtp_sink, url, busy_timeout_seconds=2.0)
+    log = tmp_path / "daemon.log"
+    proc = daemon_process(config, log=log)
+    lock = SqliteLock(path)
+    try:
+        wait_until(lambda: bool(_events(log, "daemon_started")), 30, "the daemon leads")
+        lock.take()
+        dovecot.append(request_mail(6000).as_bytes())
+        wait_until(lambda: bool(_events(log, "database_reconnecting")), 30, "an outage")
+        proc.send_signal(signal.SIGTERM)
+        started = time.monotonic()
+        assert proc.wait(timeout=10) == 0
+        assert time.monotonic() - started < 10
+    finally:
+        if lock.conn is not None:
+            lock.release()
+        _stop(proc)
+    assert _events(log, "shutdown_stalled") == []
+    assert _events(log, "daemon_stopped")
+    engine = make_engine(url, pooled=False)
+    try:
+        with session_factory(engine)() as session:
+            [row] = session.scalars(select(DaemonInstance))
+        assert row.stopped_at is None  # it could not say so: the heartbeat tells
+    finally:
+        engine.dispose()

@@ -170,6 +170,7 @@ def serve(service: Service, leadership: Leadership, *, once: bool = False) -> No
     if once:
         _once(service, leadership)
         return
+    refused = False
     try:
         while not service.shutdown.is_set():
             try:
@@ -183,9 +184,13 @@ def serve(service: Service, leadership: Leadership, *, once: bool = False) -> No
             log.info("leadership_acquired", instance=service.instance_id,
                      backend=leadership.backend)
             service.run_forever(still_leading=leadership.check)
+    except LeadershipRefused:
+        refused = True  # nothing of this instance was written: nothing to mark stopped
+        raise
     finally:
         leadership.release()
-        service.finish()
+        if not refused:
+            service.finish()
 
 
 def _once(service: Service, leadership: Leadership) -> None:

@@ -297,18 +297,22 @@ class Service:
 
     def finish(self) -> None:
         """The process stops: a last try to record what the server accepted while the
-        database was out, then this instance's row marked stopped."""
-        if self.unrecorded:
+        database was out, then this instance's row marked stopped. With the database
+        still out, neither is tried (a stop must not wait for it): `status` sees the
+        heartbeat go stale instead."""
+        error = "the database is unavailable"
+        if self.unrecorded and self.database.available:
             try:
                 self.unrecorded.flush(self.settings, self.sessions, self.clock, self.claimer)
             except DATABASE_ERRORS as exc:
-                if self.unrecorded.sent:  # leases only: the next start ends them
-                    log.error("mail_sent_unrecorded", count=len(self.unrecorded.sent),
-                              message_ids=[i.message_id for i, _, _ in self.unrecorded.sent],
-                              error=_one_line(exc),
-                              hint="the database did not answer before the stop: these "
-                                   "mails may be sent a second time after the next start")
-        self.duty("heartbeat", lambda: self.beat(stopping=True))
+                error = _one_line(exc)
+        if self.unrecorded.sent:  # leases alone need nothing: the next start ends them
+            log.error("mail_sent_unrecorded", count=len(self.unrecorded.sent),
+                      message_ids=[i.message_id for i, _, _ in self.unrecorded.sent],
+                      error=error, hint="the database did not answer before the stop: "
+                      "these mails may be sent a second time after the next start")
+        if self.database.available:
+            self.duty("heartbeat", lambda: self.beat(stopping=True))
         log.info("daemon_stopped", instance=self.instance_id)
 
     def watch(self, role: str) -> None:
