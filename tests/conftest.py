@@ -139,6 +139,10 @@ def run_cli(*args: str, env: dict[str, str] | None = None, cwd: Path | None = No
             timeout: float = 120, input: str | None = None) -> subprocess.CompletedProcess[str]:
     """Run the real `watchkeeper` command as a subprocess."""
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("WATCHKEEPER_")}
+    # This checkout's code, whatever the working directory: with `cwd` elsewhere, `-m
+    # daemon.cli` would otherwise import the copy the virtualenv has installed.
+    full_env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO), os.environ.get(
+        "PYTHONPATH", "")) if p)
     full_env.update(env or {})
     return subprocess.run(
         [sys.executable, "-m", "daemon.cli", *args], capture_output=True, text=True,
