@@ -70,6 +70,12 @@ def is_loopback(host: str) -> bool:
 class DatabaseSettings(Section):
     url: str = DEFAULT_DATABASE_URL
     echo: bool = False
+    # SQLite: how long a write waits for another process's lock before it counts as an
+    # outage.
+    busy_timeout_seconds: float = Field(30.0, gt=0)
+    # An unavailable database is asked again after this long, doubling up to the maximum.
+    reconnect_initial_seconds: float = Field(0.5, gt=0)
+    reconnect_max_seconds: float = Field(10.0, gt=0)
 
     @field_validator("url")
     @classmethod

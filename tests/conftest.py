@@ -20,6 +20,7 @@ from tests.servers import (
     Cyrus,
     CyrusUnavailable,
     Dovecot,
+    PrivatePostgres,
     Pymap,
     SmtpSink,
     SplitProxy,
@@ -170,6 +171,29 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         _truncate(engine)
         engine.dispose()
         yield url
+
+
+@pytest.fixture(scope="session")
+def private_pg_server() -> Iterator[PrivatePostgres]:
+    server = PrivatePostgres()
+    try:
+        server.init()
+        upgrade(server.url)
+        yield server
+    finally:
+        server.destroy()
+
+
+@pytest.fixture
+def private_pg(private_pg_server: PrivatePostgres) -> PrivatePostgres:
+    """A PostgreSQL cluster of this test session's own, running, at the schema head and
+    empty: the test may stop and start it (an outage) without touching the shared one."""
+    if not private_pg_server.running():
+        private_pg_server.start()
+    engine = make_engine(private_pg_server.url, pooled=False)
+    _truncate(engine)
+    engine.dispose()
+    return private_pg_server
 
 
 @pytest.fixture

@@ -944,3 +944,56 @@ def drop_pg_database(url: str) -> None:
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     admin.dispose()
+
+
+# --- A private PostgreSQL cluster, to stop and start under a running daemon ----------------
+
+PG_BIN = Path(os.environ.get("WATCHKEEPER_TEST_PG_BIN", "/usr/lib/postgresql/15/bin"))
+
+
+class PrivatePostgres:
+    """A PostgreSQL cluster of its own in a temporary directory, owned by the `postgres`
+    user, on a free loopback port: a test can stop it (a real outage: every connection
+    cut, new ones refused) and start it again without touching the shared server."""
+
+    def __init__(self) -> None:
+        self.root = Path(tempfile.mkdtemp(prefix="wk-pg-"))
+        self.data = self.root / "data"
+        self.sockets = self.root / "run"
+        self.log = self.root / "postgres.log"
+        self.port = free_port()
+        self.url = f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/postgres"
+
+    def _as_postgres(self, *args: str, timeout: float = 60) -> None:
+        subprocess.run(["runuser", "-u", "postgres", "--", *args], check=True, timeout=timeout,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def init(self) -> None:
+        self.sockets.mkdir(parents=True)
+        shutil.chown(self.root, "postgres", "postgres")
+        shutil.chown(self.sockets, "postgres", "postgres")
+        self._as_postgres(str(PG_BIN / "initdb"), "-D", str(self.data), "-U", "postgres",
+                          "-A", "trust", "--no-sync", "-E", "UTF8")
+        self.start()
+
+    def start(self) -> None:
+        """Start the cluster and wait until it accepts connections."""
+        # pg_ctl keeps the output it was started with: a file, never a pipe (it would hang).
+        self._as_postgres(str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-l", str(self.log),
+                          "-w", "-t", "60", "-o",
+                          f"-p {self.port} -k {self.sockets} -c listen_addresses=127.0.0.1 "
+                          "-c fsync=off", "start")
+
+    def stop(self) -> None:
+        """Stop the cluster the way an administrator does: every client connection is cut."""
+        self._as_postgres(str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w",
+                          "-t", "60", "stop")
+
+    def running(self) -> bool:
+        return (self.data / "postmaster.pid").exists()
+
+    def destroy(self) -> None:
+        if self.running():
+            with contextlib.suppress(subprocess.SubprocessError):
+                self.stop()
+        shutil.rmtree(self.root, ignore_errors=True)

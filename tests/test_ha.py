@@ -13,7 +13,8 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from daemon.process.leader import Leadership, LeadershipError
+from daemon.process.errors import LeadershipRefused
+from daemon.process.leader import Leadership
 from daemon.store.db import make_engine, session_factory, upgrade
 from models import DaemonInstance, Message
 from tests.conftest import _truncate, run_cli
@@ -36,7 +37,7 @@ def test_leader_lock_is_exclusive(db_url: str) -> None:
     try:
         assert first.acquire() and first.is_leader and first.check()
         if db_url.startswith("sqlite"):
-            with pytest.raises(LeadershipError, match=r"already uses .*one daemon"):
+            with pytest.raises(LeadershipRefused, match=r"already uses .*one daemon"):
                 second.acquire()
         else:
             assert second.acquire() is False and not second.is_leader
@@ -156,12 +157,13 @@ def _role_of(sessions: sessionmaker[Session], pid: int) -> str | None:
         return session.scalar(select(DaemonInstance.role).where(DaemonInstance.pid == pid))
 
 
-def test_leader_losing_its_lock_connection_steps_down(
+def test_leader_losing_its_lock_connection_stands_down_and_one_instance_leads(
     tmp_path: Path, pg_url: str, pg_sessions: sessionmaker[Session], dovecot: Dovecot,
     smtp_sink: SmtpSink,
 ) -> None:
-    """When the leader's lock connection is cut, it stops with exit 1 and one line, and the
-    standby leads."""
+    """When the leader's lock connection is cut, it stands down at once without exiting
+    and tries to lead again: afterwards exactly one of the two instances leads (one
+    advisory lock), the other stands by, and both still run."""
     config = write_config(tmp_path, imap_port=dovecot.port, smtp_port=smtp_sink.port,
                           db_url=pg_url, poll_seconds=1)
     first = daemon_process(config, log=tmp_path / "first.log")
@@ -177,15 +179,26 @@ def test_leader_losing_its_lock_connection_steps_down(
                 " AND pid IN (SELECT pid FROM pg_locks WHERE locktype = 'advisory' "
                 "AND granted)"))
         assert cut == 1
-        assert first.wait(timeout=20) == 1
-        assert "leadership lost" in (tmp_path / "first.log").read_text()
-        wait_until(lambda: _role_of(pg_sessions, second.pid) == "leader", 30,
-                   "the standby leads")
+        log = tmp_path / "first.log"
+        wait_until(lambda: "leadership_stepped_down" in log.read_text(), 20,
+                   "the first daemon stands down")
+        assert "leadership_lost" in log.read_text()
+        wait_until(lambda: _roles(pg_sessions) == ["leader", "standby"]
+                   and _lock_holders(pg_sessions) == 1, 30, "one leader again")
+        assert first.poll() is None and second.poll() is None
     finally:
         for proc in (first, second):
             if proc is not None and proc.poll() is None:
                 proc.send_signal(signal.SIGTERM)
-                proc.wait(timeout=15)
+                assert proc.wait(timeout=15) == 0
+
+
+def _lock_holders(sessions: sessionmaker[Session]) -> int:
+    with sessions() as session:
+        return int(session.scalar(text(
+            "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
+            "WHERE l.locktype = 'advisory' AND l.granted "
+            "AND a.datname = current_database()")) or 0)
 
 
 def test_standby_stops_cleanly_on_sigterm(

@@ -249,7 +249,7 @@ def test_a_stop_that_never_finishes_is_forced_after_the_grace(tmp_path: Path) ->
     import sys
 
     code = ("import time\n"
-            "from daemon.process.service import exit_if_stalled\n"
+            "from daemon.commands.run import exit_if_stalled\n"
             "exit_if_stalled(0.5)\n"
             "time.sleep(60)\n")
     started = time.monotonic()

@@ -30,6 +30,10 @@ ALLOWED: dict[str, set[str]] = {
     "commands": {"config", "models", "parsers", "adapters", "cases", "duties", "inbound",
                  "outbound", "rules", "store", "process", "demo"},
 }
+# Modules at the top of daemon/ that every sub-package may import: small helpers that say
+# one thing the same way everywhere (an error as one line), so that each has one home even
+# for the adapters, which may import nothing else of the project. They import nothing of it.
+SHARED = {"text"}
 PROJECT = ("daemon", "parsers", "models", "config", "migrations")
 # Protocol libraries and the one module allowed to import each.
 ADAPTERS = {"imapclient": "daemon/adapters/imap.py", "aiosmtplib": "daemon/adapters/smtp.py"}
@@ -77,7 +81,7 @@ def test_each_sub_package_imports_only_what_its_docstring_allows(package: str) -
             top = name.split(".")[0]
             if top in ("models", "parsers", "config"):
                 target = top
-            elif top == "daemon" and _part(name) not in (None, package, "__version__"):
+            elif top == "daemon" and _part(name) not in (None, package, "__version__", *SHARED):
                 target = str(_part(name))
                 module = ".".join(name.split(".")[1:3])
                 if target not in allowed and module in allowed:
@@ -95,6 +99,14 @@ def test_every_sub_package_states_what_it_may_import() -> None:
         init = REPO / "daemon" / package / "__init__.py"
         doc = ast.get_docstring(ast.parse(init.read_text(encoding="utf-8"))) or ""
         assert "may import" in doc.lower(), f"{init.relative_to(REPO)} says nothing of imports"
+
+
+def test_the_shared_modules_import_nothing_of_the_project() -> None:
+    """daemon/text.py and its like import no part of the project: anyone may import them."""
+    wrong = [f"daemon/{name}.py imports {imported}" for name in sorted(SHARED)
+             for imported in _imports(REPO / "daemon" / f"{name}.py")
+             if imported.split(".")[0] in PROJECT]
+    assert not wrong, "\n".join(wrong)
 
 
 def test_only_the_adapters_import_the_protocol_libraries() -> None:

@@ -61,7 +61,7 @@ class Desk:
              **smtp: Any) -> None:
         ctx = AppContext(self.settings(imap, desk, **smtp), self.clock)
         try:
-            assert Service(ctx).run_once() == 0
+            Service(ctx).run_once()  # raises PassFailed if the mailbox or database fails
         finally:
             ctx.close()
 

@@ -91,12 +91,30 @@ def test_status_down_without_heartbeat(db_url: str, sessions: sessionmaker[Sessi
     assert code == 2 and data["instances"][0]["alive"] is False
 
 
+def test_a_stale_heartbeat_is_down_whatever_the_poll_interval(
+    db_url: str, sessions: sessionmaker[Session]
+) -> None:
+    """With a 10-minute poll interval, a leader whose heartbeat (every 15 s) is over a
+    minute old is down: the threshold follows the heartbeat, not the poll."""
+    env = {"WATCHKEEPER_DATABASE__URL": db_url, "WATCHKEEPER_IMAP__POLL_SECONDS": "600"}
+    add_instance(sessions, "a", "leader", heartbeat_age=timedelta(seconds=30))
+    add_folders(sessions)
+    assert run_cli("status", "--json", env=env).returncode == 0
+    with sessions.begin() as session:
+        row = session.get(DaemonInstance, "a")
+        assert row is not None
+        row.heartbeat_at = now() - timedelta(seconds=61)
+    done = run_cli("status", "--json", env=env)
+    assert done.returncode == 2
+    assert json.loads(done.stdout)["reasons"] == ["no daemon heartbeat in the last 60 s"]
+
+
 def test_status_down_when_database_unreachable() -> None:
     """An unreachable database is down (exit 2), in text and in JSON."""
     url = f"postgresql+psycopg://postgres@127.0.0.1:{free_port()}/nowhere"
     code, data, text = status(url)
     assert code == 2 and data["state"] == "down"
-    assert "cannot reach the database" in data["reasons"][0]
+    assert data["reasons"][0].startswith("database unreachable: ")
     assert text.count("\n") < 20
 
 

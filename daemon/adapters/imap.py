@@ -25,6 +25,7 @@ from imapclient.imap4 import IMAP4WithTimeout
 from imapclient.tls import IMAP4_TLS
 
 from config.settings import ConfigError, ImapSettings, is_loopback, mask_secrets, token_source
+from daemon.text import one_line
 
 SENT_FLAG = rb"\Sent"
 
@@ -203,11 +204,6 @@ class Envelope:
     internal_date: datetime | None
 
 
-def _one_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
-
-
 def _describe(exc: BaseException) -> str:
     """The real cause of a lost connection, in one line."""
     text = str(exc)
@@ -219,7 +215,7 @@ def _describe(exc: BaseException) -> str:
         return "no answer from the server within the timeout"
     if isinstance(exc, ConnectionError):
         return f"the server closed the connection ({type(exc).__name__}, no BYE)"
-    return _one_line(exc)
+    return one_line(exc)
 
 
 def tls_context(settings: ImapSettings) -> ssl.SSLContext:
@@ -269,7 +265,7 @@ class Mailbox:
                 timeout=s.timeout_seconds, use_uid=True,
             )
         except (OSError, IMAPClientError) as exc:
-            raise MailboxError(f"cannot connect to {s.host}:{s.port}: {_one_line(exc)}") from exc
+            raise MailboxError(f"cannot connect to {s.host}:{s.port}: {one_line(exc)}") from exc
         client.normalise_times = False
         self._client = client
         try:
@@ -286,7 +282,7 @@ class Mailbox:
                 client.login(s.username, secret)
         except LoginError as exc:
             self.close()
-            said = mask_secrets(_one_line(exc))
+            said = mask_secrets(one_line(exc))
             if s.auth == "xoauth2":
                 message = (f"{s.host}: the XOAUTH2 token for {s.username!r} from "
                            f"{token_source(s)} was refused (expired or revoked?): {said}")
@@ -296,7 +292,7 @@ class Mailbox:
         except (OSError, IMAPClientError, ssl.SSLError) as exc:
             self.broken = True
             self.close()
-            raise MailboxError(f"{s.host}:{s.port}: {_one_line(exc)}") from exc
+            raise MailboxError(f"{s.host}:{s.port}: {one_line(exc)}") from exc
         except BaseException:
             self.close()
             raise
@@ -343,7 +339,7 @@ class Mailbox:
         except (OSError, IMAPClientAbortError, ProtocolError, ssl.SSLError) as exc:
             raise self._lost(what, exc) from exc
         except IMAPClientError as exc:
-            raise MailboxError(f"{what}: {_one_line(exc)}") from exc
+            raise MailboxError(f"{what}: {one_line(exc)}") from exc
 
     # --- folders ---------------------------------------------------------------------
 

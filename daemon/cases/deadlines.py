@@ -229,7 +229,7 @@ def _extend_previous(case: Case, expires: datetime, now: datetime) -> None:
     if before is not None and before >= expires:
         return
     previous.preservation_expires_at = expires
-    audit.record(session, "preservation_extended", at=now, actor="watchkeeper", case=previous,
+    audit.record(session, "preservation_extended", at=now, actor=audit.ACTOR, case=previous,
                  extension=case.reference, previous_expiry=before.isoformat() if before else None,
                  expires_at=expires.isoformat())
 

@@ -19,6 +19,7 @@ from config.settings import Settings
 from daemon.cases import deadlines
 from daemon.cases.references import allocate_reference
 from daemon.store import audit
+from daemon.store.audit import ACTOR
 from models import Case, ContactEmail, Identifier, Message
 from parsers.directory import Directory
 from parsers.result import Identifier as ParsedIdentifier
@@ -26,7 +27,6 @@ from parsers.result import ParsedMessage
 
 log = structlog.get_logger("watchkeeper.ingest")
 
-ACTOR = "watchkeeper"
 HIJACK_FLAG = "tag_hijack_suspected"
 UNVERIFIED_FLAG = "unverified_sender"
 

@@ -14,6 +14,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from daemon.process.context import AppContext, from_args, operator_name
 from daemon.store import directory as directory_store
 from daemon.store.db import transaction
+from daemon.text import one_line
 from parsers import partners
 from parsers.directory import ContactPoint, Directory, DirectoryError, dump_csv, dump_toml
 
@@ -107,7 +108,8 @@ def run_import(args: argparse.Namespace) -> int:
                 result = directory_store.apply(session, directory, actor, now,
                                                source=str(args.file))
     except SQLAlchemyError as exc:
-        print(f"watchkeeper: import failed, nothing changed: {_one_line(exc)}", file=sys.stderr)
+        print(f"watchkeeper: import failed, nothing changed: {one_line(exc, named=False)}",
+              file=sys.stderr)
         return 1
     finally:
         ctx.close()
@@ -278,8 +280,3 @@ def _table(header: tuple[str, ...], rows: Sequence[tuple[str, ...]]) -> None:
     widths = [max(len(r[n]) for r in (header, *rows)) for n in range(len(header))]
     for row in (header, *rows):
         print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
-
-
-def _one_line(exc: BaseException) -> str:
-    lines = str(exc).strip().splitlines()
-    return lines[0] if lines else type(exc).__name__

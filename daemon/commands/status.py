@@ -20,6 +20,9 @@ from daemon.outbound.outbox import OPERATOR_PURPOSES
 from daemon.process.context import ContextError, from_args
 from daemon.rules.intake import UNCLASSIFIED
 from daemon.store import conditions
+from daemon.store.db import DATABASE_ERRORS, DatabaseUnreachable
+from daemon.store.instances import STALE_AFTER
+from daemon.text import one_line
 from models import Case, DaemonInstance, MailboxCheckpoint, Message, OutboxMail, TriageItem
 
 HEALTHY, DEGRADED, DOWN = "healthy", "degraded", "down"
@@ -66,11 +69,6 @@ class Health:
             self.state = state
 
 
-def stale_after(settings: Settings) -> timedelta:
-    """No heartbeat or poll for a few poll intervals (never under a minute) is stale."""
-    return timedelta(seconds=max(60, 3 * settings.imap.poll_seconds))
-
-
 def poll_overdue_after(settings: Settings) -> timedelta:
     """A watcher catches its folder up at least every `imap.poll_seconds`, IDLE or not; a
     pass may take a little while, hence the grace."""
@@ -94,8 +92,10 @@ def collect(session: Session, settings: Settings, now: datetime) -> Health:
 
 def check_daemons(session: Session, settings: Settings, now: datetime,
                   health: Health) -> list[Reason]:
-    """A daemon with a fresh heartbeat, and one of them leading."""
-    stale = stale_after(settings)
+    """A daemon with a fresh heartbeat, and one of them leading. A daemon beats every 15 s:
+    down within a minute of its last beat, whether it stopped cleanly, was killed, or
+    cannot reach the database."""
+    stale = STALE_AFTER
     live = []
     for d in session.scalars(select(DaemonInstance).where(DaemonInstance.stopped_at.is_(None))
                              .order_by(DaemonInstance.started_at)):
@@ -325,11 +325,12 @@ def run(args: argparse.Namespace) -> int:
                 health = collect(session, ctx.settings, ctx.clock.now())
         except ContextError as exc:
             health = Health(checked_at=ctx.clock.now().isoformat())
-            health.worse(DOWN, str(exc))
-        except Exception as exc:  # the driver's own error family: the database is down
+            cause = exc.__cause__
+            health.worse(DOWN, f"database unreachable: {cause.detail}"
+                         if isinstance(cause, DatabaseUnreachable) else str(exc))
+        except DATABASE_ERRORS as exc:  # it went away between the two questions
             health = Health(checked_at=ctx.clock.now().isoformat())
-            text = str(exc).strip().splitlines()
-            health.worse(DOWN, f"database unreachable: {text[0] if text else type(exc)}")
+            health.worse(DOWN, f"database unreachable: {one_line(exc, named=False)}")
     finally:
         ctx.close()
     health.command_auth = list(ctx.settings.desk.command_auth)

@@ -29,7 +29,7 @@ from daemon.demo import mail as demo_mail
 from daemon.demo.servers import PASSWORD, USER, DemoImap, DemoSmtp
 from daemon.process.clock import ManualClock
 from daemon.process.context import AppContext
-from daemon.process.leader import run_with_leadership
+from daemon.process.leader import Leadership, serve
 from daemon.process.service import Service
 from daemon.rules.intake import TRIAGE_REASONS
 from daemon.store.db import transaction, upgrade
@@ -94,7 +94,6 @@ class Demo:
         self.ctx: AppContext | None = None
         self.service: Service | None = None
         self.thread: threading.Thread | None = None
-        self.exit_code: int | None = None
 
     # --- setting up ------------------------------------------------------------------------
 
@@ -114,7 +113,7 @@ class Demo:
         self.service = service
 
         def daemon() -> None:
-            self.exit_code = run_with_leadership(ctx, service, False)
+            serve(service, Leadership(settings.database.url))
 
         self.thread = threading.Thread(target=daemon, name="demo-daemon", daemon=True)
         self.thread.start()
@@ -136,8 +135,7 @@ class Demo:
     def stop(self) -> None:
         service = self.service
         if service is not None:
-            service.stop.set()
-            service.wake.set()
+            service.request_stop()
         if self.thread is not None:
             self.thread.join(15)
         if self.ctx is not None:

@@ -31,11 +31,11 @@ from config.settings import Settings
 from daemon.outbound import templates
 from daemon.outbound.outbox import OPERATOR_ALERT, notify_operators
 from daemon.store import audit, conditions
+from daemon.store.audit import ACTOR
 from models import Case, Condition, OutboxMail
 
 log = structlog.get_logger("watchkeeper.alerts")
 
-ACTOR = "watchkeeper"
 
 PLANNED, DUPLICATE, HELD_BACK, UNADDRESSED = "planned", "duplicate", "held_back", "unaddressed"
 

@@ -26,13 +26,13 @@ from daemon.duties.ping_results import show_time
 from daemon.duties.reminders import render_mail
 from daemon.outbound.outbox import Draft, enqueue
 from daemon.store import audit
+from daemon.store.audit import ACTOR
 from daemon.store.directory import load_directory
 from models import ContactEmail, Message, OutboxMail, PingRound, PingTarget
 from parsers.directory import ContactPoint, Directory
 
 log = structlog.get_logger("watchkeeper.ping")
 
-ACTOR = "watchkeeper"
 PING, PING_REMINDER, PING_RESULTS = "ping", "ping_reminder", "ping_results"
 TOKEN_PATTERN = re.compile(r"\bPING-(\d{4})-H([12])-([0-9A-F]{4})\b", re.IGNORECASE)
 

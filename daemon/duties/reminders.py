@@ -24,6 +24,7 @@ from daemon.outbound import templates
 from daemon.outbound.outbox import Draft, enqueue
 from daemon.rules.intake import TRIAGE_REASONS, UNCLASSIFIED
 from daemon.store import audit
+from daemon.store.audit import ACTOR
 from models import Case, Event, Identifier, Message, TriageItem
 from parsers.directory import Directory
 from parsers.partners import AFTER_HOURS_NUMBER, CallChoice, number_to_call, retention
@@ -31,7 +32,6 @@ from parsers.result import REQUEST_TYPES
 
 log = structlog.get_logger("watchkeeper.deadlines")
 
-ACTOR = "watchkeeper"
 CALL_LOGGED = "call_logged"
 RETENTION_FLAG = "retention_at_risk"
 # A call prompt nobody acted on is repeated with the secondary contact point after this.

@@ -36,12 +36,12 @@ from daemon.outbound.outbox import Draft, enqueue, notify_operators
 from daemon.outbound.templates import format_local
 from daemon.rules.origin import Policy, Proof, Relays, prove_origin
 from daemon.store import audit
+from daemon.store.audit import ACTOR
 from models import Case, Message
 from parsers.headers import read_headers
 
 log = structlog.get_logger("watchkeeper.mailcommands")
 
-ACTOR = "watchkeeper"
 COMMANDS = ("start", "answer", "close", "reopen", "note", "called")
 CONFIRMATION = "command_confirmation"
 APPLIED, REFUSED = "applied", "refused"

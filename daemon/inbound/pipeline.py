@@ -18,10 +18,11 @@ from sqlalchemy.orm import Session
 from daemon.inbound import steps
 from daemon.inbound.work import AlreadyStored, Env, Fetched, StopPipeline, Work
 from daemon.store import audit
+from daemon.store.audit import ACTOR
+from daemon.text import one_line
 
 log = structlog.get_logger("watchkeeper.ingest")
 
-ACTOR = "watchkeeper"
 
 
 Step = Callable[[Session, Work], Work]
@@ -74,9 +75,7 @@ def run_steps(session: Session, work: Work) -> tuple[Work, str | None]:
         work = stop.work
     except Exception as exc:  # poison mail must never stop ingest
         savepoint.rollback()
-        text = str(exc).strip().splitlines()
-        error = f"{step_name}: {type(exc).__name__}: {text[0] if text else ''}"
-        return work, error.rstrip(": ")[:1000]
+        return work, f"{step_name}: {one_line(exc)}"[:1000]
     savepoint.commit()
     return work, None
 

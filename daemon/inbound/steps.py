@@ -32,13 +32,13 @@ from daemon.rules.threads import (
     thread_ids,
 )
 from daemon.store import audit
+from daemon.store.audit import ACTOR
 from models import Case, Message, OutboxMail, TriageItem
 from parsers.message import parse_message
 from parsers.result import AttachmentInfo, ParsedMessage
 
 log = structlog.get_logger("watchkeeper.ingest")
 
-ACTOR = "watchkeeper"
 # Parser kinds that are a partner answering, as opposed to robots answering.
 HUMAN_KINDS = ("request", "reply", "other", "ping_reply")
 

@@ -5,9 +5,14 @@ before anything is sent: who sends (`host/pid/instance`) and until when. A crash
 server accepted a mail and before the result is recorded leaves the row pending and
 leased; the next sender takes it again, once, with the same bytes and the same
 Message-ID — at once when the lease's holder is known to be gone (a process of this host
-that no longer runs, another daemon instance after this one became the leader), else when
-the lease runs out. Each result is recorded in its own transaction right after its mail,
+that no longer runs, a daemon instance that stopped or no longer beats), else when the
+lease runs out. Each result is recorded in its own transaction right after its mail,
 which also ends the lease, so a crash loses at most the result of the mail on the wire.
+
+When the database fails instead (an outage, not a crash), what the server said is kept in
+memory (`Unrecorded`): a mail it accepted keeps its lease, so nobody sends it again, and
+is recorded as sent, with the time it left, before anything else is claimed once the
+database answers; the mails of the burst that were not sent are given back.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import structlog
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from config.settings import ConfigError, Settings, SmtpSettings
@@ -30,12 +35,13 @@ from daemon.outbound.outbox import ACK
 from daemon.outbound.replies import alert_delivery_failure
 from daemon.process.clock import Clock
 from daemon.store import audit, conditions
-from daemon.store.db import transaction
+from daemon.store.audit import ACTOR
+from daemon.store.db import DATABASE_ERRORS, transaction
+from daemon.store.instances import STALE_AFTER
 from models import Case, DaemonInstance, OutboxMail
 
 log = structlog.get_logger("watchkeeper.sender")
 
-ACTOR = "watchkeeper"
 # A safety bound on bursts per call, so that one call always returns.
 MAX_BURSTS_PER_CALL = 100
 
@@ -117,15 +123,19 @@ def claim_due(settings: Settings, sessions: sessionmaker[Session], now: datetime
         return claimed
 
 
-def _gone(holder: str, me: Claimer, daemons: set[str]) -> bool:
-    """Whether the process named in a lease can no longer be sending: a process of this host
-    that is not running (or whose pid is now ours), or another daemon instance — only the
-    leader sends, and this process leads now."""
+def _gone(holder: str, me: Claimer, daemons: dict[str, DaemonInstance], now: datetime) -> bool:
+    """Whether the process named in a lease can no longer be sending: a daemon instance that
+    stopped or whose heartbeat is stale, or a process of this host that is not running (or
+    whose pid is now ours). A daemon that still beats may hold a mail the server accepted
+    while its database was out, to be recorded when the database answers: its lease
+    stands, even though this process leads now."""
     host, _, rest = holder.partition("/")
     pid_text, _, instance = rest.partition("/")
     if instance == me.instance:
         return False
-    if instance in daemons:
+    daemon = daemons.get(instance)
+    if daemon is not None and (daemon.stopped_at is not None
+                               or now - daemon.heartbeat_at > STALE_AFTER):
         return True
     if host != me.host or not pid_text.isdigit():
         return False
@@ -149,11 +159,11 @@ def release_stale_claims(sessions: sessionmaker[Session], me: Claimer, now: date
             OutboxMail.status == "pending", OutboxMail.claimed_by.is_not(None))))
         if not rows:
             return 0
-        daemons = set(session.scalars(select(DaemonInstance.instance_id)))
+        daemons = {d.instance_id: d for d in session.scalars(select(DaemonInstance))}
         released: dict[str, int] = {}
         for row in rows:
             holder = row.claimed_by or ""
-            if _gone(holder, me, daemons):
+            if _gone(holder, me, daemons, now):
                 row.claimed_by, row.claimed_until = None, None
                 row.next_attempt_at = min(row.next_attempt_at, now)
                 released[holder] = released.get(holder, 0) + 1
@@ -164,10 +174,52 @@ def release_stale_claims(sessions: sessionmaker[Session], me: Claimer, now: date
         return sum(released.values())
 
 
+def give_back(sessions: sessionmaker[Session], me: Claimer) -> int:
+    """End this process's leases on mail it claimed and did not send (a burst the database
+    cut short): the mail is due again at once, its attempt uncounted. Only while nothing of
+    this process is on the wire, and after its accepted mails are recorded."""
+    with transaction(sessions) as session:
+        result = session.execute(
+            update(OutboxMail)
+            .where(OutboxMail.status == "pending", OutboxMail.claimed_by == me.name)
+            .values(claimed_by=None, claimed_until=None, attempts=OutboxMail.attempts - 1)
+            .execution_options(synchronize_session=False))
+        return int(getattr(result, "rowcount", 0) or 0)
+
+
+@dataclass
+class Unrecorded:
+    """What the database could not take when it happened, kept until it answers again:
+    mails the server accepted (each with the time it did), whose leases stand meanwhile,
+    and whether a burst was cut short, leaving claimed mail unsent."""
+
+    sent: list[tuple[Claimed, Outcome, datetime]] = field(default_factory=list)
+    interrupted: bool = False
+
+    def __bool__(self) -> bool:
+        return bool(self.sent) or self.interrupted
+
+    def flush(self, settings: Settings, sessions: sessionmaker[Session], clock: Clock,
+              me: Claimer) -> None:
+        """Record the accepted mails as sent, then give back what was left unsent; raises
+        the database's error (keeping the rest) while it is still away."""
+        while self.sent:
+            item, outcome, at = self.sent[0]
+            record(settings, sessions, clock, item, outcome, at=at)
+            self.sent.pop(0)
+        if self.interrupted:
+            given = give_back(sessions, me)
+            self.interrupted = False
+            if given:
+                log.info("outbox_claims_released", count=given, claimed_by=[me.name],
+                         reason="claimed before the database failed, not sent: due now")
+
+
 def record(settings: Settings, sessions: sessionmaker[Session], clock: Clock, item: Claimed,
-           outcome: Outcome) -> None:
-    """Write what happened to one mail, with its event, log line and alert."""
-    now = clock.now()
+           outcome: Outcome, *, at: datetime | None = None) -> None:
+    """Write what happened to one mail (`at`, by default now), with its event, log line
+    and alert."""
+    now = at if at is not None else clock.now()
     with transaction(sessions) as session:
         row = session.get(OutboxMail, item.id)
         if row is None or row.status != "pending":
@@ -257,19 +309,35 @@ def copy_to_sent(settings: Settings, mails: list[Claimed]) -> int:
 
 
 async def _deliver_burst(settings: Settings, sessions: sessionmaker[Session], clock: Clock,
-                         batch: list[Claimed]) -> tuple[int, bool]:
+                         batch: list[Claimed], unrecorded: Unrecorded) -> tuple[int, bool]:
     """Send a claimed batch over one connection, then copy what went to the Sent folder
     when configured. Returns (sent, server reachable)."""
     delivered: list[Claimed] = []
     try:
-        return await _send_burst(settings, sessions, clock, batch, delivered)
+        return await _send_burst(settings, sessions, clock, batch, delivered, unrecorded)
     finally:
         if settings.imap.append_sent and settings.imap.host and delivered:
             await asyncio.to_thread(copy_to_sent, settings, delivered)
 
 
+def _record_or_keep(settings: Settings, sessions: sessionmaker[Session], clock: Clock,
+                    item: Claimed, outcome: Outcome, unrecorded: Unrecorded) -> None:
+    """Record a mail the server accepted; if the database fails, keep it (and its lease)
+    to be recorded when the database answers, and stop the burst with the error."""
+    at = clock.now()
+    try:
+        record(settings, sessions, clock, item, outcome, at=at)
+    except DATABASE_ERRORS:
+        unrecorded.sent.append((item, outcome, at))
+        log.warning("mail_sent_unrecorded", key=item.key, purpose=item.purpose,
+                    message_id=item.message_id,
+                    reason="database unavailable: recorded as sent when it answers")
+        raise
+
+
 async def _send_burst(settings: Settings, sessions: sessionmaker[Session], clock: Clock,
-                      batch: list[Claimed], delivered: list[Claimed]) -> tuple[int, bool]:
+                      batch: list[Claimed], delivered: list[Claimed],
+                      unrecorded: Unrecorded) -> tuple[int, bool]:
     secret = settings.smtp.secret() if settings.smtp.username else ""
     try:
         async with Connection(settings.smtp, secret) as smtp:
@@ -277,14 +345,16 @@ async def _send_burst(settings: Settings, sessions: sessionmaker[Session], clock
             refusals: list[Outcome] = []
             for position, item in enumerate(batch):
                 outcome = await smtp.send(item.mail_from, item.recipients, item.raw)
-                record(settings, sessions, clock, item, outcome)
                 if outcome.result == SENT:
                     sent += 1
                     delivered.append(item)
+                    _record_or_keep(settings, sessions, clock, item, outcome, unrecorded)
                     if sent == 1:
                         smtp_answered(settings, sessions, clock.now())
-                elif outcome.result == TEMPORARY and outcome.whole_mail:
-                    refusals.append(outcome)
+                else:
+                    record(settings, sessions, clock, item, outcome)
+                    if outcome.result == TEMPORARY and outcome.whole_mail:
+                        refusals.append(outcome)
                 if outcome.connection_lost or not smtp.connected:
                     # The rest of the burst waits for its retry, on a fresh connection.
                     lost = Outcome(TEMPORARY, f"connection lost: {outcome.error}",
@@ -346,16 +416,27 @@ def smtp_answered(settings: Settings, sessions: sessionmaker[Session], now: date
 
 
 async def deliver_pending(settings: Settings, sessions: sessionmaker[Session], clock: Clock,
-                          claimer: Claimer | None = None) -> int:
-    """Send every outbox mail that is due; returns how many were accepted by the server."""
+                          claimer: Claimer | None = None,
+                          unrecorded: Unrecorded | None = None) -> int:
+    """Send every outbox mail that is due; returns how many were accepted by the server.
+
+    A database error ends the call (raised). What it left unrecorded is kept in
+    `unrecorded` and written first by the next call, before anything else is claimed: a
+    daemon passes the same one each time."""
     who = claimer or Claimer()
+    pending = unrecorded if unrecorded is not None else Unrecorded()
     total = 0
-    for _ in range(MAX_BURSTS_PER_CALL):
-        batch = claim_due(settings, sessions, clock.now(), settings.smtp.burst_size, who)
-        if not batch:
-            break
-        sent, reachable = await _deliver_burst(settings, sessions, clock, batch)
-        total += sent
-        if not reachable:
-            break
+    try:
+        pending.flush(settings, sessions, clock, who)
+        for _ in range(MAX_BURSTS_PER_CALL):
+            batch = claim_due(settings, sessions, clock.now(), settings.smtp.burst_size, who)
+            if not batch:
+                break
+            sent, reachable = await _deliver_burst(settings, sessions, clock, batch, pending)
+            total += sent
+            if not reachable:
+                break
+    except DATABASE_ERRORS:
+        pending.interrupted = True
+        raise
     return total

@@ -32,12 +32,12 @@ from daemon.outbound.templates import format_local, render, render_for
 from daemon.rules.suppression import MailFacts, over_rate_limit, suppression_reason
 from daemon.rules.threads import quoted_own_ids
 from daemon.store import audit
+from daemon.store.audit import ACTOR
 from models import Case, OutboxMail
 from parsers.directory import ContactPoint, Directory
 
 log = structlog.get_logger("watchkeeper.replies")
 
-ACTOR = "watchkeeper"
 UNVERIFIED_FLAG = "unverified_sender"
 NO_CASE = "no_case"
 OUTGOING_CASE = "outgoing_case"

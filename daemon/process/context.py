@@ -28,7 +28,9 @@ class AppContext:
 
     @cached_property
     def engine(self) -> Engine:
-        return make_engine(self.settings.database.url, echo=self.settings.database.echo)
+        database = self.settings.database
+        return make_engine(database.url, echo=database.echo,
+                           busy_timeout=database.busy_timeout_seconds)
 
     @cached_property
     def sessions(self) -> sessionmaker[Session]:

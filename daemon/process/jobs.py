@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from config.settings import Settings
 from daemon.duties import alerts, digest, ping, reminders
 from daemon.process.clock import Clock
-from daemon.store.db import transaction
+from daemon.store.db import DATABASE_ERRORS, transaction
 from daemon.store.directory import load_directory
 from parsers.directory import Directory
 
@@ -83,7 +83,8 @@ def run_due(settings: Settings, sessions: sessionmaker[Session], clock: Clock) -
     """Plan every reminder, prompt and report that is due at the clock's instant.
 
     Each kind of work runs in its own transaction, so one that fails (and is logged) does
-    not hold back the others; the next tick tries it again from the database's state.
+    not hold back the others; the next tick tries it again from the database's state. A
+    database error ends the run (raised): the rest would meet the same database.
     """
     now = clock.now()
     for name, work in WORK:
@@ -91,5 +92,7 @@ def run_due(settings: Settings, sessions: sessionmaker[Session], clock: Clock) -
             with transaction(sessions) as session:
                 directory = load_directory(session)
                 work(session, settings, directory, now)
+        except DATABASE_ERRORS:
+            raise
         except Exception:
             log.exception("due_work_failed", work=name)

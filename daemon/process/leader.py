@@ -2,8 +2,10 @@
 
 On PostgreSQL the leader holds a session-level advisory lock on a connection of its own;
 the server drops the lock the moment that connection dies (the process was killed, the
-host vanished), and a standby that retries every few seconds takes over. On SQLite there
-is no standby: an exclusive `flock` on a file next to the database makes a second
+host vanished, the database restarted), and a standby that retries every few seconds
+takes over. A leader whose lock connection dies stands down at once and tries to lead
+again as soon as the database answers: only another leader makes it a standby. On SQLite
+there is no standby: an exclusive `flock` on a file next to the database makes a second
 instance refuse to start with one clear line.
 """
 
@@ -13,11 +15,7 @@ import contextlib
 import fcntl
 import os
 import socket
-import sys
-import threading
 import time
-from collections.abc import Callable
-from datetime import datetime
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
@@ -26,12 +24,12 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.pool import NullPool
 
-from daemon import __version__
-from daemon.store.db import transaction
-from models import DaemonInstance
+from daemon.process.errors import LeadershipHeld, LeadershipRefused, PassFailed
+from daemon.store.db import DATABASE_ERRORS
+from daemon.store.instances import HEARTBEAT_SECONDS, LEADER, STANDBY
+from daemon.text import one_line
 
 if TYPE_CHECKING:
-    from daemon.process.context import AppContext
     from daemon.process.service import Service
 
 log = structlog.get_logger("watchkeeper.leader")
@@ -39,13 +37,6 @@ log = structlog.get_logger("watchkeeper.leader")
 # "WKLD": one lock per database; every instance of the desk on that database competes for it.
 LOCK_KEY = 0x574B4C44
 RETRY_SECONDS = 3.0  # a standby asks again this often: takeover well within 30 s
-CHECK_SECONDS = 2.0  # the leader checks that its lock connection is still alive
-HEARTBEAT_SECONDS = 15.0
-LEADER, STANDBY = "leader", "standby"
-
-
-class LeadershipError(Exception):
-    """This instance must not run (another one holds the database); one line."""
 
 
 class Leadership:
@@ -64,8 +55,10 @@ class Leadership:
         return self._leader
 
     def acquire(self) -> bool:
-        """Try once to become the leader. On SQLite, raise `LeadershipError` when another
-        instance holds the database; on PostgreSQL, return False (stand by and retry)."""
+        """Try once to become the leader. On SQLite, raise `LeadershipRefused` when another
+        instance holds the database; on PostgreSQL, return False while another instance
+        leads (stand by and retry), and raise the database's error when it does not
+        answer."""
         if self._leader:
             return True
         if self.backend == "sqlite":
@@ -75,10 +68,9 @@ class Leadership:
             conn = self._connection()
             got = bool(conn.execute(text("SELECT pg_try_advisory_lock(:k)"),
                                     {"k": LOCK_KEY}).scalar())
-        except Exception as exc:  # the driver's errors: no database, no leadership
-            log.warning("leader_lock_unavailable", error=_one_line(exc))
+        except Exception:  # no database, no leadership: the caller waits the outage out
             self._drop_connection()
-            return False
+            raise
         self._leader = got
         return got
 
@@ -90,7 +82,7 @@ class Leadership:
             assert self._conn is not None
             self._conn.execute(text("SELECT 1")).scalar()
         except Exception as exc:  # the connection died: the server has dropped the lock
-            log.error("leadership_lost", error=_one_line(exc))
+            log.error("leadership_lost", error=one_line(exc))
             self._leader = False
             self._drop_connection()
         return self._leader
@@ -106,7 +98,7 @@ class Leadership:
                 try:
                     self._conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": LOCK_KEY})
                 except Exception as exc:  # closing the connection releases it anyway
-                    log.warning("leader_unlock_failed", error=_one_line(exc))
+                    log.warning("leader_unlock_failed", error=one_line(exc))
             self._drop_connection()
             if self._engine is not None:
                 self._engine.dispose()
@@ -154,7 +146,7 @@ class Leadership:
             handle.seek(0)
             holder = handle.read().strip() or "another process"
             handle.close()
-            raise LeadershipError(
+            raise LeadershipRefused(
                 f"another watchkeeper run ({holder}) already uses {database}; SQLite allows "
                 "one daemon: stop it first, or use PostgreSQL for a standby") from None
         handle.seek(0)
@@ -165,101 +157,69 @@ class Leadership:
         return True
 
 
-def _one_line(exc: BaseException) -> str:
-    lines = str(exc).strip().splitlines()
-    return f"{type(exc).__name__}: {lines[0]}" if lines else type(exc).__name__
+def serve(service: Service, leadership: Leadership, *, once: bool = False) -> None:
+    """Lead whenever this instance can, until the process is told to stop.
 
-
-def mark_role(service: Service, role: str, now: datetime) -> None:
-    """Write this instance's row with its role and a fresh heartbeat (for `status`)."""
-    with transaction(service.sessions) as session:
-        row = session.get(DaemonInstance, service.instance_id)
-        if row is None:
-            row = DaemonInstance(
-                instance_id=service.instance_id, host=socket.gethostname()[:255],
-                pid=os.getpid(), role=role, version=__version__[:32],
-                started_at=now, heartbeat_at=now,
-            )
-            session.add(row)
-        row.role = role
-        row.heartbeat_at = now
-        row.stopped_at = None
-
-
-def _mark_stopped(service: Service, now: datetime) -> None:
-    with transaction(service.sessions) as session:
-        row = session.get(DaemonInstance, service.instance_id)
-        if row is not None:
-            row.stopped_at = now
-            row.heartbeat_at = now
-
-
-def run_with_leadership(ctx: AppContext, service: Service, once: bool) -> int:
-    """Stand by until this instance leads, then run the daemon; exit when the lead is lost.
-
-    Returns the daemon's exit code: 0 after a stop signal, 1 when leadership was lost
-    (a supervisor such as systemd restarts the process, which then stands by), 2 when
-    SQLite is already held by another instance.
+    While another instance leads, stand by; once leading, do the leader's work
+    (`service.run_forever`) until the stop, or until the lock is lost: then stand down at
+    once and try to lead again. A database that does not answer is waited out. Returns
+    after a stop. Raises `LeadershipRefused` when SQLite is already held by another
+    instance; with `once`, `LeadershipHeld` while another instance leads and `PassFailed`
+    when the pass failed.
     """
-    leadership = Leadership(ctx.settings.database.url)
+    if once:
+        _once(service, leadership)
+        return
+    refused = False
+    try:
+        while not service.shutdown.is_set():
+            try:
+                leading = leadership.acquire() or _stand_by(service, leadership)
+            except DATABASE_ERRORS as exc:
+                service.database.failed(exc, "leadership")
+                service.database.recover(service.shutdown)
+                continue
+            if not leading:
+                continue
+            log.info("leadership_acquired", instance=service.instance_id,
+                     backend=leadership.backend)
+            service.run_forever(still_leading=leadership.check)
+    except LeadershipRefused:
+        refused = True  # nothing of this instance was written: nothing to mark stopped
+        raise
+    finally:
+        leadership.release()
+        if not refused:
+            service.finish()
+
+
+def _once(service: Service, leadership: Leadership) -> None:
     try:
         try:
             leading = leadership.acquire()
-        except LeadershipError as exc:
-            log.error("daemon_refused", reason=str(exc))
-            print(f"watchkeeper: {exc}", flush=True, file=sys.stderr)
-            return 2
-        if not leading and once:
-            print("watchkeeper: another instance leads this database: nothing to do with "
-                  "--once", flush=True, file=sys.stderr)
-            return 1
-        if not leading and not _stand_by(service, leadership):
-            _safely(lambda: _mark_stopped(service, service.clock.now()))
-            return 0
-        mark_role(service, LEADER, service.clock.now())
+        except DATABASE_ERRORS as exc:
+            raise PassFailed(f"database: {one_line(exc)}") from exc
+        if not leading:
+            raise LeadershipHeld("another instance leads this database: nothing to do with "
+                                 "--once")
+        service.role = LEADER
         log.info("leadership_acquired", instance=service.instance_id, backend=leadership.backend)
-        if once:
-            return service.run_once()
-        lost = threading.Event()
-        watchdog = threading.Thread(target=_watch, args=(service, leadership, lost),
-                                    name="leader-watchdog", daemon=True)
-        watchdog.start()
-        code = service.run_forever()
-        if lost.is_set():
-            print("watchkeeper: leadership lost: stopped so that another instance can lead",
-                  flush=True, file=sys.stderr)
-            return 1
-        return code
+        service.run_once()
     finally:
         leadership.release()
 
 
 def _stand_by(service: Service, leadership: Leadership) -> bool:
-    """Wait as a standby until the lock is ours (True) or a stop signal came (False)."""
+    """Wait as a standby until the lock is ours (True) or a stop signal came (False);
+    a database error is raised to the caller."""
     log.info("standing_by", instance=service.instance_id, retry_s=RETRY_SECONDS)
+    service.role = STANDBY
     next_beat = 0.0
-    while not service.stop.is_set():
+    while True:
         if time.monotonic() >= next_beat:
-            _safely(lambda: mark_role(service, STANDBY, service.clock.now()))
+            service.beat()
             next_beat = time.monotonic() + HEARTBEAT_SECONDS
-        if service.stop.wait(RETRY_SECONDS):
+        if service.shutdown.wait(RETRY_SECONDS):
             return False
         if leadership.acquire():
             return True
-    return False
-
-
-def _watch(service: Service, leadership: Leadership, lost: threading.Event) -> None:
-    while not service.stop.wait(CHECK_SECONDS):
-        if not leadership.check():
-            lost.set()
-            service.stop.set()
-            service.wake.set()
-            return
-
-
-def _safely(fn: Callable[[], object]) -> None:
-    try:
-        fn()
-    except Exception as exc:  # the database may be briefly away; the next beat retries
-        log.warning("heartbeat_failed", error=_one_line(exc))

@@ -1,26 +1,27 @@
-"""The daemon's loops: mailbox watchers, outbox delivery, due jobs, heartbeat, signals."""
+"""The leader's work: mailbox watchers, outbox delivery, due jobs, heartbeat.
+
+The service knows nothing of how its process is run: it never prints, exits or handles
+signals. `daemon/commands/run.py` builds it, relays the signals to it and turns what ends
+it into an exit code; `daemon/process/leader.py` decides when it leads. A database outage
+is waited out here (`self.database`, see `daemon/process/outage.py`): the watchers, the
+sender and the schedule pause, the main loop asks the database again until it answers.
+"""
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import random
-import signal
-import socket
-import sys
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
-from types import FrameType
-from typing import Any
+from collections.abc import Callable
+from typing import Protocol
 
 import structlog
 from sqlalchemy.exc import SQLAlchemyError
 
 from config.settings import Settings
-from daemon import __version__
 from daemon.adapters.imap import Mailbox, MailboxError
 from daemon.inbound import login
 from daemon.inbound.sync import Folder, PassResult, record_error, record_idle, sync_folder
@@ -28,21 +29,21 @@ from daemon.outbound import delivery as sender
 from daemon.outbound import templates
 from daemon.process import jobs, scheduler
 from daemon.process.context import AppContext
-from daemon.store.db import transaction
+from daemon.process.errors import PassFailed
+from daemon.process.outage import DatabaseState
+from daemon.store import instances
+from daemon.store.audit import ACTOR
+from daemon.store.db import DATABASE_ERRORS, transaction
 from daemon.store.directory import load_directory, reload_from_file
-from models import DaemonInstance
+from daemon.text import one_line as _one_line
 from parsers.directory import Directory
 
 log = structlog.get_logger("watchkeeper.daemon")
 
-HEARTBEAT_SECONDS = 15.0
 DELIVERY_SECONDS = 2.0  # mail another process (a `case` command) planned goes out within this
 # How often a waiting watcher looks at the stop flag: bounds the time to exit on SIGTERM.
 STOP_CHECK_SECONDS = 1.0
-# An orderly stop (watchers, scheduler, last heartbeat) still running after this long is
-# cut short: a job or a call that never returns must not keep alive a daemon that was told
-# to stop, or that lost its leadership and has to make way (and be restarted as a standby).
-SHUTDOWN_GRACE_SECONDS = 12.0
+LEAD_CHECK_SECONDS = 2.0  # the leader checks this often that its lock is still its own
 # A server that answers IDLE and then ends it at once, or wakes it for nothing, again and
 # again, is given IDLE again only after a growing pause (up to this), not in a tight loop.
 IDLE_REISSUE_MAX_SECONDS = 5.0
@@ -53,38 +54,8 @@ IDLE_SHORT_SECONDS = 1.0  # an IDLE that ended this soon, with nothing new, coun
 PUSHED, TIMED_OUT, NOTICED, CONNECTED = "pushed", "timed_out", "noticed", "connected"
 
 
-def run_daemon(ctx: AppContext, once: bool) -> int:
-    """`watchkeeper run`: returns the exit code (0 after SIGTERM/SIGINT or a --once pass)."""
-    service = Service(ctx)
-    with service.signals():
-        # --- leadership (daemon/process/leader.py): only the leader ingests, sends, schedules;
-        # other instances stand by until the leader's database lock is free.
-        from daemon.process.leader import run_with_leadership
-
-        return run_with_leadership(ctx, service, once)
-        # --- end leadership
-
-
-def _one_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
-
-
-def exit_if_stalled(grace: float) -> threading.Timer:
-    """Arm a timer that ends the process with exit 1 if it is still alive `grace` seconds
-    from now; an orderly stop finishes long before and the timer dies with the process."""
-
-    def force() -> None:
-        log.error("shutdown_stalled", grace_s=grace)
-        print(f"watchkeeper: the stop did not finish within {grace:g} s: forced exit",
-              file=sys.stderr, flush=True)
-        sys.stdout.flush()
-        os._exit(1)
-
-    timer = threading.Timer(grace, force)
-    timer.daemon = True
-    timer.start()
-    return timer
+class Cancellable(Protocol):
+    def cancel(self) -> None: ...
 
 
 def backoff_delay(settings: Settings, attempt: int) -> float:
@@ -135,19 +106,44 @@ class IdleWatch:
 
 
 class Service:
-    def __init__(self, ctx: AppContext) -> None:
+    """What the leader does. `shutdown`: the process is to stop; `stop`: the current turn
+    as leader ends (at a shutdown, or when the leader lock is lost); `wake` sends planned
+    mail now; `reload` (SIGHUP) re-reads the directory. `on_stopping` is called as an
+    orderly stop begins: the run command arms there the timer that forces an exit if the
+    stop hangs (cancelled when a leader steps down in time and lives on as a standby)."""
+
+    def __init__(self, ctx: AppContext, *,
+                 on_stopping: Callable[[], Cancellable | None] | None = None) -> None:
         self.ctx = ctx
         self.settings = ctx.settings
         self.sessions = ctx.sessions
         self.clock = ctx.clock
+        self.shutdown = threading.Event()
         self.stop = threading.Event()
         self.wake = threading.Event()  # a watcher committed mail: deliver what it planned
         self.reload = threading.Event()
         self.instance_id = uuid.uuid4().hex
+        self.role = instances.STANDBY
         self.claimer = sender.Claimer(instance=self.instance_id)
+        self.database = DatabaseState(self.settings.database, probe=self.beat)
+        self.unrecorded = sender.Unrecorded()  # results the database could not take yet
+        self._on_stopping = on_stopping
         self._directory = Directory()
         self._lock = threading.Lock()
         self._sent_missing_logged = False
+
+    def request_stop(self) -> None:
+        """End the process: watchers finish their message, the main loop its round."""
+        self.shutdown.set()
+        self.stop.set()
+        self.wake.set()
+
+    def stand_down(self) -> None:
+        """The leader lock is lost: stop fetching, sending and scheduling at once, so that
+        another instance can lead safely; the process lives on and may lead again."""
+        self.role = instances.STANDBY
+        self.stop.set()
+        self.wake.set()
 
     # --- shared state --------------------------------------------------------------------
 
@@ -160,9 +156,8 @@ class Service:
         leaves the directory as it was), read the directory, forget compiled templates."""
         path = self.settings.directory.path
         if path is not None:
-            self._safely("directory_reload",
-                         lambda: reload_from_file(self.sessions, path, "watchkeeper",
-                                                  self.clock.now()))
+            self.duty("directory_reload",
+                      lambda: reload_from_file(self.sessions, path, ACTOR, self.clock.now()))
         self.load_directory()
         templates.forget_compiled()
 
@@ -173,76 +168,20 @@ class Service:
             self._directory = loaded
         log.info("directory_loaded", contact_points=len(loaded.contact_points))
 
-    # --- signals -------------------------------------------------------------------------
+    # --- heartbeat and periodic duties ----------------------------------------------------
 
-    @contextlib.contextmanager
-    def signals(self) -> Iterator[None]:
-        """SIGTERM/SIGINT stop the daemon, SIGHUP reloads. The handlers only write the
-        signal's number to a pipe: a handler runs on the main thread between two of its
-        bytecodes, possibly while that thread holds the log's or an Event's lock, so the
-        logging and the Event calls happen on a relay thread that reads the pipe."""
-        if threading.current_thread() is not threading.main_thread():
-            yield
-            return
-        read_fd, write_fd = os.pipe()
-        os.set_blocking(write_fd, False)
+    def beat(self, *, stopping: bool = False) -> None:
+        """This instance's row: its role and a fresh heartbeat (`stopping`: marked stopped)."""
+        instances.beat(self.sessions, self.instance_id, self.role, self.clock.now(),
+                       stopping=stopping)
 
-        def _note(signum: int, _frame: FrameType | None) -> None:
-            with contextlib.suppress(BlockingIOError):
-                os.write(write_fd, bytes([signum]))
-
-        relay = threading.Thread(target=self._relay_signals, args=(read_fd,),
-                                 name="signal-relay", daemon=True)
-        relay.start()
-        previous: dict[signal.Signals, Any] = {}
-        for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
-            previous[sig] = signal.signal(sig, _note)
-        try:
-            yield
-        finally:
-            for sig, handler in previous.items():
-                signal.signal(sig, handler)
-            os.close(write_fd)  # the relay reads end-of-file and returns
-            relay.join(timeout=5)
-            os.close(read_fd)
-
-    def _relay_signals(self, read_fd: int) -> None:
-        while True:
-            try:
-                data = os.read(read_fd, 64)
-            except OSError:
-                return
-            if not data:
-                return
-            for signum in data:
-                if signum == signal.SIGHUP:
-                    self.reload.set()
-                else:
-                    log.info("stop_requested", signal=signal.Signals(signum).name)
-                    self.stop.set()
-                self.wake.set()
-
-    # --- heartbeat -----------------------------------------------------------------------
-
-    def heartbeat(self, *, stopping: bool = False) -> None:
-        now = self.clock.now()
-        with transaction(self.sessions) as session:
-            row = session.get(DaemonInstance, self.instance_id)
-            if row is None:
-                row = DaemonInstance(
-                    instance_id=self.instance_id, host=socket.gethostname()[:255],
-                    pid=os.getpid(), role="active", version=__version__[:32],
-                    started_at=now, heartbeat_at=now,
-                )
-                session.add(row)
-            row.heartbeat_at = now
-            if stopping:
-                row.stopped_at = now
-
-    def _safely(self, what: str, fn: Callable[[], object]) -> None:
-        """Run one periodic duty; a failure is logged and retried on the next tick."""
+    def duty(self, what: str, fn: Callable[[], object]) -> None:
+        """Run one periodic duty; a failure is logged and retried on the next tick, a
+        database error makes the database unavailable until it answers again."""
         try:
             fn()
+        except DATABASE_ERRORS as exc:
+            self.database.failed(exc, what)
         except Exception as exc:  # the daemon must outlive any one duty
             log.error(f"{what}_failed", error=_one_line(exc))
 
@@ -254,10 +193,11 @@ class Service:
         """Send what is due; then tell the operators what the conditions say (an outage
         that just ended, say) and send that too."""
         sent = asyncio.run(sender.deliver_pending(self.settings, self.sessions, self.clock,
-                                                  self.claimer))
+                                                  self.claimer, self.unrecorded))
         if jobs.run_alerts(self.settings, self.sessions, self.clock):
             sent += asyncio.run(sender.deliver_pending(self.settings, self.sessions,
-                                                       self.clock, self.claimer))
+                                                       self.clock, self.claimer,
+                                                       self.unrecorded))
         if sent:
             log.info("outbox_delivered", sent=sent)
 
@@ -308,12 +248,14 @@ class Service:
 
     # --- --once ----------------------------------------------------------------------------
 
-    def run_once(self) -> int:
-        self.refresh()
-        self.heartbeat()
-        self._safely("outbox_release", self.release_claims)
+    def run_once(self) -> None:
+        """One pass over every folder, then due work and delivery; raises `PassFailed` when
+        the mailbox or the database fails (a pass does not wait for either)."""
         mailbox = Mailbox(self.settings.imap)
         try:
+            self.refresh()
+            self.beat()
+            self.duty("outbox_release", self.release_claims)
             mailbox.connect()
             login.succeeded(self.sessions, self.settings.imap, self.clock.now())
             for folder in self.folders(mailbox):
@@ -323,28 +265,42 @@ class Service:
         except MailboxError as exc:
             log.error("imap_failed", error=str(exc))
             login.failed(self.sessions, self.settings.imap, exc, self.clock.now())
-            print(f"watchkeeper: {exc}", file=sys.stderr, flush=True)
-            return 1
+            raise PassFailed(str(exc)) from exc
         except SQLAlchemyError as exc:
             log.error("database_failed", error=_one_line(exc))
-            print(f"watchkeeper: database: {_one_line(exc)}", file=sys.stderr, flush=True)
-            return 1
+            raise PassFailed(f"database: {_one_line(exc)}") from exc
         finally:
             mailbox.close()
         if not self.stop.is_set():
             # Due work first: what it plans (a digest, a reminder) leaves in this pass too.
-            self._safely("jobs", self.run_jobs)
-            self._safely("outbox_delivery", self.deliver)
-        self._safely("heartbeat", lambda: self.heartbeat(stopping=True))
-        return 0
+            self.duty("jobs", self.run_jobs)
+            self.duty("outbox_delivery", self.deliver)
+        self.duty("heartbeat", lambda: self.beat(stopping=True))
 
     # --- the daemon --------------------------------------------------------------------------
 
-    def run_forever(self) -> int:
-        self.refresh()
-        self.heartbeat()
-        self._safely("outbox_release", self.release_claims)
-        scheduler.start(self.ctx)
+    def run_forever(self, still_leading: Callable[[], bool] = lambda: True) -> None:
+        """Lead until `stop`: watchers, schedule, delivery and heartbeat, then an orderly
+        stop (watchers joined, schedule stopped). `still_leading` is asked every
+        `LEAD_CHECK_SECONDS`; when it says no, the leader stands down at once."""
+        self.stop.clear()
+        if self.shutdown.is_set():
+            return
+        self.role = instances.LEADER
+        watchdog = threading.Thread(target=self._check_lead, args=(still_leading,),
+                                    name="leader-watchdog", daemon=True)
+        watchdog.start()
+        try:
+            self._lead()
+        finally:
+            self.stop.set()
+            watchdog.join()  # then the lock is not used by two threads at once
+
+    def _lead(self) -> None:
+        while not self._start():
+            if not self.database.recover(self.stop):
+                return
+        scheduler.start(self.ctx, self.database)
         watchers = [
             threading.Thread(target=self.watch, args=(role,), name=f"watch-{role}", daemon=True)
             for role in ("inbox", "sent")
@@ -352,35 +308,87 @@ class Service:
         for t in watchers:
             t.start()
         log.info("daemon_started", instance=self.instance_id, pid=os.getpid())
-        tick = float(self.settings.schedule.tick_seconds)
-        last_beat = last_delivery = time.monotonic()
         try:
-            while not self.stop.is_set():
-                self.wake.wait(timeout=min(tick, HEARTBEAT_SECONDS, DELIVERY_SECONDS))
-                if self.stop.is_set():
-                    break
-                now = time.monotonic()
-                if self.reload.is_set():
-                    self.reload.clear()
-                    log.info("reload_requested", signal="SIGHUP")
-                    self._safely("reload", self.refresh)
-                if self.wake.is_set() or now - last_delivery >= DELIVERY_SECONDS:
-                    self.wake.clear()
-                    self._safely("outbox_delivery", self.deliver)
-                    last_delivery = now
-                if now - last_beat >= HEARTBEAT_SECONDS:
-                    self._safely("heartbeat", self.heartbeat)
-                    last_beat = now
+            self._main_loop()
         finally:
             self.stop.set()
-            exit_if_stalled(SHUTDOWN_GRACE_SECONDS)
+            timer = self._on_stopping() if self._on_stopping is not None else None
             deadline = time.monotonic() + 8.0
             for t in watchers:
-                t.join(timeout=max(0.1, deadline - time.monotonic()))
-            self._safely("scheduler_stop", scheduler.stop)
-            self._safely("heartbeat", lambda: self.heartbeat(stopping=True))
-            log.info("daemon_stopped", instance=self.instance_id)
-        return 0
+                # A leader that stands down waits for its watchers whatever it takes (the
+                # stop timer forces an exit if they hang): none may fetch once another leads.
+                t.join(timeout=None if not self.shutdown.is_set()
+                       else max(0.1, deadline - time.monotonic()))
+            self.duty("scheduler_stop", scheduler.stop)
+            if not self.shutdown.is_set():
+                log.warning("leadership_stepped_down", instance=self.instance_id,
+                            reason="the leader lock was lost: lead again when it is free")
+                if timer is not None:
+                    timer.cancel()
+
+    def _start(self) -> bool:
+        """The leader's first steps: heartbeat, directory, leases of the dead; False (the
+        database reported unavailable) when the database failed."""
+        try:
+            self.beat()
+            self.refresh()
+        except DATABASE_ERRORS as exc:
+            self.database.failed(exc, "start")
+            return False
+        self.duty("outbox_release", self.release_claims)
+        return True
+
+    def _main_loop(self) -> None:
+        tick = float(self.settings.schedule.tick_seconds)
+        last_beat = last_delivery = time.monotonic()
+        while not self.stop.is_set():
+            self.wake.wait(timeout=min(tick, instances.HEARTBEAT_SECONDS, DELIVERY_SECONDS))
+            if self.stop.is_set():
+                break
+            if not self.database.available:
+                # The heartbeat is the probe: the database is back once it takes one.
+                if self.database.recover(self.stop):
+                    last_beat = time.monotonic()
+                    self.wake.set()  # what waited for the database leaves now
+                continue
+            now = time.monotonic()
+            if self.reload.is_set():
+                self.reload.clear()
+                log.info("reload_requested", signal="SIGHUP")
+                self.duty("reload", self.refresh)
+            if self.wake.is_set() or now - last_delivery >= DELIVERY_SECONDS:
+                self.wake.clear()
+                self.duty("outbox_delivery", self.deliver)
+                last_delivery = now
+            if now - last_beat >= instances.HEARTBEAT_SECONDS:
+                self.duty("heartbeat", self.beat)
+                last_beat = now
+
+    def _check_lead(self, still_leading: Callable[[], bool]) -> None:
+        while not self.stop.wait(LEAD_CHECK_SECONDS):
+            if not still_leading():
+                self.stand_down()
+                return
+
+    def finish(self) -> None:
+        """The process stops: a last try to record what the server accepted while the
+        database was out, then this instance's row marked stopped. With the database
+        still out, neither is tried (a stop must not wait for it): `status` sees the
+        heartbeat go stale instead."""
+        error = "the database is unavailable"
+        if self.unrecorded and self.database.available:
+            try:
+                self.unrecorded.flush(self.settings, self.sessions, self.clock, self.claimer)
+            except DATABASE_ERRORS as exc:
+                error = _one_line(exc)
+        if self.unrecorded.sent:  # leases alone need nothing: the next start ends them
+            log.error("mail_sent_unrecorded", count=len(self.unrecorded.sent),
+                      message_ids=[i.message_id for i, _, _ in self.unrecorded.sent],
+                      error=error, hint="the database did not answer before the stop: "
+                      "these mails may be sent a second time after the next start")
+        if self.database.available:
+            self.duty("heartbeat", lambda: self.beat(stopping=True))
+        log.info("daemon_stopped", instance=self.instance_id)
 
     def watch(self, role: str) -> None:
         """One folder's watcher: connect, catch up, wait (IDLE or poll), catch up again; on
@@ -417,6 +425,9 @@ class Service:
                         started = time.monotonic()
                         wake = self._wait_for_mail(mailbox, folder.name, idle)
                         waited = time.monotonic() - started
+            except DATABASE_ERRORS as exc:  # the database's, not the mailbox's: wait it out
+                self.database.failed(exc, f"watch-{role}")
+                self.database.wait_available(self.stop)
             except MailboxError as exc:
                 attempt += 1
                 resumed = "imap_reconnected"

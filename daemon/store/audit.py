@@ -9,6 +9,10 @@ from sqlalchemy.orm import Session
 
 from models import Case, Event, Message
 
+# The actor of everything the daemon does by itself, in the audit trail and the directory's
+# history (an operator's command records the operator's name instead).
+ACTOR = "watchkeeper"
+
 
 def record(
     session: Session,
@@ -20,7 +24,7 @@ def record(
     message: Message | None = None,
     **data: Any,
 ) -> Event:
-    """Append one event; `actor` is an operator's name or `watchkeeper` for the daemon."""
+    """Append one event; `actor` is an operator's name, or `ACTOR` for the daemon."""
     if case is not None and case.id is None:
         session.flush()
     if message is not None and message.id is None:

@@ -27,12 +27,13 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from config.settings import Settings
 from daemon.store import audit
+from daemon.store.audit import ACTOR
 from daemon.store.db import transaction
+from daemon.text import one_line
 from models import Condition, OutboxMail
 
 log = structlog.get_logger("watchkeeper.conditions")
 
-ACTOR = "watchkeeper"
 
 # The SMTP server cannot be reached, refuses our login, or refuses mail (subject host:port;
 # data: cause = unreachable | login | refused, error, waiting, held). Raised and cleared by
@@ -127,9 +128,7 @@ def _safely(what: str, kind: str, fn: Callable[[Session], object],
         with transaction(sessions) as session:
             fn(session)
     except Exception as exc:  # the database may be what failed; the caller goes on
-        text = str(exc).strip().splitlines()
-        log.warning("condition_not_recorded", action=what, condition=kind,
-                    error=f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__)
+        log.warning("condition_not_recorded", action=what, condition=kind, error=one_line(exc))
 
 
 def _locked(session: Session, kind: str, subject: str) -> Condition | None:

@@ -14,14 +14,36 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import DBAPIError, DisconnectionError, PendingRollbackError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
 
 import migrations
+from daemon.text import one_line
+
+# What the database raises when it cannot do what was asked: the server down or
+# restarting, a connection cut, a SQLite file locked, unreadable or on a full disk, a
+# constraint refused. The daemon waits such an error out as a database outage; it is
+# never the mailbox's or the mail's fault.
+DATABASE_ERRORS: tuple[type[Exception], ...] = (
+    DBAPIError, DisconnectionError, PendingRollbackError, PoolTimeoutError,
+)
+# A PostgreSQL server that does not answer (a host gone, a network cut) fails the
+# connection within this many seconds instead of the system's TCP timeout.
+CONNECT_TIMEOUT_SECONDS = 10
 
 
 class DatabaseError(Exception):
     """The database cannot be used as it is (unreachable, behind the code, ...)."""
+
+
+class DatabaseUnreachable(DatabaseError):
+    """The database did not answer; `detail` is the driver's line."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(f"cannot reach the database: {detail}")
+        self.detail = detail
 
 
 def _prepare_sqlite_file(url: str) -> None:
@@ -36,14 +58,17 @@ def _prepare_sqlite_file(url: str) -> None:
         os.close(fd)
 
 
-def make_engine(url: str, *, echo: bool = False, pooled: bool = True) -> Engine:
-    """An engine with the per-backend settings the daemon relies on."""
+def make_engine(url: str, *, echo: bool = False, pooled: bool = True,
+                busy_timeout: float = 30.0) -> Engine:
+    """An engine with the per-backend settings the daemon relies on. `busy_timeout`: how
+    long a SQLite write waits for another process's lock before it fails."""
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://"):]
     if url.startswith("sqlite"):
         _prepare_sqlite_file(url)
         extra: dict[str, Any] = {} if pooled else {"poolclass": NullPool}
-        engine = create_engine(url, echo=echo, connect_args={"timeout": 30}, **extra)
+        engine = create_engine(url, echo=echo, connect_args={"timeout": busy_timeout}, **extra)
+        busy_ms = max(1, int(busy_timeout * 1000))
 
         @event.listens_for(engine, "connect")
         def _pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -52,7 +77,7 @@ def make_engine(url: str, *, echo: bool = False, pooled: bool = True) -> Engine:
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA foreign_keys=ON")
-            cur.execute("PRAGMA busy_timeout=30000")
+            cur.execute(f"PRAGMA busy_timeout={busy_ms}")
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.close()
 
@@ -62,9 +87,10 @@ def make_engine(url: str, *, echo: bool = False, pooled: bool = True) -> Engine:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
+    connect = {"connect_timeout": CONNECT_TIMEOUT_SECONDS}
     if not pooled:
-        return create_engine(url, echo=echo, poolclass=NullPool)
-    return create_engine(url, echo=echo, pool_pre_ping=True)
+        return create_engine(url, echo=echo, poolclass=NullPool, connect_args=connect)
+    return create_engine(url, echo=echo, pool_pre_ping=True, connect_args=connect)
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
@@ -110,14 +136,9 @@ def check_schema(engine: Engine, url: str) -> None:
     try:
         current = current_revision(engine)
     except Exception as exc:  # the driver's own error family differs per backend
-        raise DatabaseError(f"cannot reach the database: {_one_line(exc)}") from exc
+        raise DatabaseUnreachable(one_line(exc, named=False)) from exc
     if current != head:
         state = "empty" if current is None else f"at revision {current}"
         raise DatabaseError(
             f"the database is {state}, the code needs {head}: run 'watchkeeper db upgrade'"
         )
-
-
-def _one_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0] if text else type(exc).__name__
