@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import sqlite3
 import stat
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -11,6 +12,7 @@ from pathlib import Path
 import pytest
 from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, select, text
+from sqlalchemy.exc import IntegrityError, OperationalError, PendingRollbackError, ProgrammingError
 from sqlalchemy.orm import Session, sessionmaker
 
 from daemon.cases.references import allocate_reference
@@ -18,6 +20,7 @@ from daemon.store.db import (
     alembic_config,
     current_revision,
     downgrade,
+    is_outage,
     make_engine,
     session_factory,
     transaction,
@@ -168,3 +171,19 @@ def test_concurrent_processes_never_share_a_reference(db_url: str) -> None:
     refs = results[0] + results[1]
     assert len(refs) == len(set(refs)) == 120
     assert sorted(refs)[-1] == "WK-2026-00120"
+
+
+@pytest.mark.parametrize(("error", "outage"), [
+    (OperationalError("SELECT 1", {}, sqlite3.OperationalError("database is locked")), True),
+    (OperationalError("SELECT 1", {}, sqlite3.OperationalError("disk I/O error")), True),
+    (OperationalError("SELECT 1", {}, sqlite3.OperationalError("no such table: messages")),
+     False),
+    (ProgrammingError("SELECT 1", {}, Exception('relation "messages" does not exist')), False),
+    (IntegrityError("INSERT", {}, Exception("duplicate key")), False),
+    (PendingRollbackError("rolled back"), True),
+    (ValueError("not the database's"), False),
+])
+def test_an_outage_is_told_from_a_refused_statement(error: Exception, outage: bool) -> None:
+    """A locked, unreachable or broken database is an outage to wait out; a statement the
+    schema refuses (a missing table, a constraint) is a fault, reported as such."""
+    assert is_outage(error) is outage

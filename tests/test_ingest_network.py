@@ -348,11 +348,13 @@ def test_a_database_error_in_a_watcher_is_not_an_imap_reconnect(
     try:
         with engine.begin() as conn:
             conn.execute(text("ALTER TABLE messages RENAME TO messages_away"))
-        mail = request_mail(800)
-        target.append(mail.as_bytes())
-        wait_until(lambda: len(daemon.events("watcher_failed")) >= 1, 20, "watcher_failed")
-        with engine.begin() as conn:
-            conn.execute(text("ALTER TABLE messages_away RENAME TO messages"))
+        try:
+            mail = request_mail(800)
+            target.append(mail.as_bytes())
+            wait_until(lambda: len(daemon.events("watcher_failed")) >= 1, 20, "watcher_failed")
+        finally:  # the database is shared with the tests that follow
+            with engine.begin() as conn:
+                conn.execute(text("ALTER TABLE messages_away RENAME TO messages"))
     finally:
         engine.dispose()
     wait_until(partial(stored, sessions, mail["Message-ID"].strip("<>")), 20, "committed")

@@ -15,6 +15,7 @@ from daemon.commands.status import collect
 from daemon.duties import alerts
 from daemon.process.clock import ManualClock
 from daemon.process.context import AppContext
+from daemon.process.errors import PassFailed
 from daemon.process.service import Service
 from daemon.store import conditions
 from daemon.store.db import transaction
@@ -141,6 +142,7 @@ def test_run_once_records_a_refused_login_and_a_good_pass_ends_it_and_the_folder
     clock = ManualClock(now())
 
     def once(password: str) -> int:
+        """0 after a pass that went through, 1 when it failed (as `run --once` exits)."""
         settings = Settings(
             database={"url": db_url}, desk={"official_address": OFFICIAL},
             imap={"host": "127.0.0.1", "port": dovecot.port, "tls": "none",
@@ -148,9 +150,12 @@ def test_run_once_records_a_refused_login_and_a_good_pass_ends_it_and_the_folder
             smtp={"host": "127.0.0.1", "port": smtp_sink.port, "tls": "none"})
         ctx = AppContext(settings, clock)
         try:
-            return Service(ctx).run_once()
+            Service(ctx).run_once()
+        except PassFailed:
+            return 1
         finally:
             ctx.close()
+        return 0
 
     assert once("desk-secret") == 0
     with transaction(sessions) as s:

@@ -33,7 +33,7 @@ from daemon.process.errors import PassFailed
 from daemon.process.outage import DatabaseState
 from daemon.store import instances
 from daemon.store.audit import ACTOR
-from daemon.store.db import DATABASE_ERRORS, transaction
+from daemon.store.db import DATABASE_ERRORS, is_outage, transaction
 from daemon.store.directory import load_directory, reload_from_file
 from daemon.text import one_line as _one_line
 from parsers.directory import Directory
@@ -425,9 +425,12 @@ class Service:
                         started = time.monotonic()
                         wake = self._wait_for_mail(mailbox, folder.name, idle)
                         waited = time.monotonic() - started
-            except DATABASE_ERRORS as exc:  # the database's, not the mailbox's: wait it out
-                self.database.failed(exc, f"watch-{role}")
-                self.database.wait_available(self.stop)
+            except DATABASE_ERRORS as exc:
+                if not is_outage(exc):  # a statement refused: a fault, reported as such
+                    attempt, resumed = self._watcher_failed(name, attempt, exc)
+                else:  # the database's, not the mailbox's: wait it out
+                    self.database.failed(exc, f"watch-{role}")
+                    self.database.wait_available(self.stop)
             except MailboxError as exc:
                 attempt += 1
                 resumed = "imap_reconnected"
@@ -438,16 +441,21 @@ class Service:
                 login.failed(self.sessions, self.settings.imap, exc, self.clock.now())
                 self.stop.wait(delay)
             except Exception as exc:  # not IMAP's: reported as what it is, then retried
-                attempt += 1
-                resumed = "watcher_resumed"
-                delay = backoff_delay(self.settings, attempt)
-                cause = "database" if isinstance(exc, SQLAlchemyError) else "internal"
-                log.error("watcher_failed", mailbox=name, cause=cause, attempt=attempt,
-                          delay_s=round(delay, 2), error=_one_line(exc))
-                record_error(self.sessions, name, f"{cause}: {_one_line(exc)}")
-                self.stop.wait(delay)
+                attempt, resumed = self._watcher_failed(name, attempt, exc)
             finally:
                 mailbox.close()
+
+    def _watcher_failed(self, name: str, attempt: int, exc: Exception) -> tuple[int, str]:
+        """A watcher's failure that is neither the mailbox's nor a database outage (a bug,
+        a statement the database refused): logged as what it is, retried with backoff."""
+        attempt += 1
+        delay = backoff_delay(self.settings, attempt)
+        cause = "database" if isinstance(exc, SQLAlchemyError) else "internal"
+        log.error("watcher_failed", mailbox=name, cause=cause, attempt=attempt,
+                  delay_s=round(delay, 2), error=_one_line(exc))
+        record_error(self.sessions, name, f"{cause}: {_one_line(exc)}")
+        self.stop.wait(delay)
+        return attempt, "watcher_resumed"
 
     def _wait_for_mail(self, mailbox: Mailbox, folder: str, idle: IdleWatch) -> str:
         """Until the server reports a change, the IDLE period or poll interval passes, or

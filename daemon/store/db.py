@@ -14,7 +14,12 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.exc import DBAPIError, DisconnectionError, PendingRollbackError
+from sqlalchemy.exc import (
+    DisconnectionError,
+    InterfaceError,
+    OperationalError,
+    PendingRollbackError,
+)
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
@@ -22,13 +27,29 @@ from sqlalchemy.pool import NullPool
 import migrations
 from daemon.text import one_line
 
-# What the database raises when it cannot do what was asked: the server down or
-# restarting, a connection cut, a SQLite file locked, unreadable or on a full disk, a
-# constraint refused. The daemon waits such an error out as a database outage; it is
-# never the mailbox's or the mail's fault.
+# What the database raises when it cannot be reached or used right now: the server down or
+# restarting, a connection cut, a SQLite file locked, unreadable or on a full disk. The
+# daemon waits such an error out as a database outage; it is never the mailbox's or the
+# mail's fault. A statement the database refuses (a missing table, a constraint) is not an
+# outage but a fault of the code or the schema: the caller reports it as what it is.
 DATABASE_ERRORS: tuple[type[Exception], ...] = (
-    DBAPIError, DisconnectionError, PendingRollbackError, PoolTimeoutError,
+    OperationalError, InterfaceError, DisconnectionError, PendingRollbackError,
+    PoolTimeoutError,
 )
+# SQLite reports a statement it cannot run on this schema with the same error class as a
+# locked or unreadable file; these are the schema's messages, not an outage's.
+_SQLITE_SCHEMA = ("no such table", "no such column", "has no column named", "syntax error")
+
+
+def is_outage(exc: BaseException) -> bool:
+    """Whether a database error means the database cannot be used right now (wait it out),
+    rather than that it refused this statement (a fault of the code or the schema)."""
+    if not isinstance(exc, DATABASE_ERRORS):
+        return False
+    text = str(getattr(exc, "orig", None) or exc).lower()
+    return not (isinstance(exc, OperationalError) and text.startswith(_SQLITE_SCHEMA))
+
+
 # A PostgreSQL server that does not answer (a host gone, a network cut) fails the
 # connection within this many seconds instead of the system's TCP timeout.
 CONNECT_TIMEOUT_SECONDS = 10
