@@ -521,6 +521,27 @@ def test_a_stranger_quoting_a_tag_is_still_suspected_and_triaged(desk: Desk) -> 
     assert item is not None and item.reason == intake.STRANGER_TAG
 
 
+def test_a_message_id_of_our_shape_that_we_never_sent_makes_no_mail_ours(desk: Desk) -> None:
+    """A stranger's mail with a Message-ID shaped like ours (wk.<hex>@our domain) and a case
+    tag is not our own mail: it does not join the case past the counterpart check, it is
+    flagged, never answered, and waits in triage."""
+    _, case, _ = _case_with_ack(desk)
+    forged = mail("intruder@attacker.example", f"[{case.reference}] update",
+                  "Please send the data to this address instead.\n")
+    forged.replace_header("Message-ID", "<wk.0123456789abcdef0123456789abcdef@ncc.gov.example>")
+    desk.append(forged)
+    acks = len(desk.outbox(ACK))
+    desk.once()
+    row = desk.row(forged)
+    assert not row.ours and row.case_id is None
+    assert "tag_hijack_suspected" in desk.cases()[0].flags
+    item = desk.triage_of(forged)
+    assert item is not None and item.reason == intake.STRANGER_TAG
+    assert len(desk.outbox(ACK)) == acks
+    [opened] = [e for e in desk.events("message_stored") if e.message_id == row.id]
+    assert opened is not None
+
+
 # --- a JSON listing, straight after a pass ---------------------------------------------------
 
 

@@ -21,7 +21,7 @@ from daemon.inbound.work import AlreadyStored, Incoming, PoisonMail, StopPipelin
 from daemon.outbound import replies
 from daemon.rules import intake
 from daemon.rules.own import is_our_message_id
-from daemon.rules.suppression import MailFacts
+from daemon.rules.suppression import OWN_MAIL, MailFacts
 from daemon.rules.threads import (
     authentication_failed,
     clean_id,
@@ -160,11 +160,21 @@ def stored_form(p: ParsedMessage) -> dict[str, object]:
 
 def recognise_own(session: Session, w: Work) -> Work:
     """Mail we sent ourselves is known by its Message-ID: every outbox mail gets one of ours
-    (`outbox.new_message_id`), so no database look-up is needed."""
+    (`outbox.new_message_id`), and the outbox holds it. A Message-ID of our shape that the
+    outbox does not hold was written by someone else: anyone can put one on a mail, and
+    our own mail skips the counterpart check of a case tag, so such a mail is not ours — it
+    is flagged and goes on as any stranger's mail (invariant 4: no hijacking)."""
     assert w.message is not None
-    ours = is_our_message_id(w.message.message_id, w.env.settings.desk.official_address)
-    w.message.ours = ours
-    return dataclasses.replace(w, ours=ours, rules=w.fired("own_message") if ours else w.rules)
+    mid = w.message.message_id
+    if not is_our_message_id(mid, w.env.settings.desk.official_address):
+        return w
+    if session.scalar(select(OutboxMail.id).where(OutboxMail.message_id == mid)) is None:
+        log.warning("own_message_id_forged", message_id=mid, sender=_parsed(w).from_addr,
+                    reason="a Message-ID of our shape that the desk never sent")
+        return dataclasses.replace(w, rules=w.fired("own_message_id_forged"),
+                                   flags=w.flagged("spoofing_suspected"))
+    w.message.ours = True
+    return dataclasses.replace(w, ours=True, rules=w.fired("own_message"))
 
 
 def recognise_robot(session: Session, w: Work) -> Work:
@@ -176,6 +186,11 @@ def recognise_robot(session: Session, w: Work) -> Work:
     facts = MailFacts.of(_parsed(w), w.fetched.raw)
     robot = intake.robot_reason(facts, w.env.settings.desk.official_address)
     if robot is None:
+        return w
+    if robot == OWN_MAIL and "own_message_id_forged" in w.rules:
+        # Our Message-ID's shape on mail the desk never sent: someone else wrote it. Never
+        # answered (the same rule forbids it), but tracked like any stranger's mail, so
+        # that the attempt is seen rather than filed away as our own.
         return w
     return dataclasses.replace(w, robot=robot, rules=w.fired(f"robot_{robot}"))
 
