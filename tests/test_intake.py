@@ -542,6 +542,79 @@ def test_a_message_id_of_our_shape_that_we_never_sent_makes_no_mail_ours(desk: D
     assert opened is not None
 
 
+def _preservation_with_ack(desk: Desk) -> tuple[Case, OutboxMail]:
+    """An acknowledged preservation case of DE's, their reference BKA-2026-0388."""
+    req = request_mail(sender=DE, subject="Preservation request - ref BKA-2026-0388",
+                       body="Dear colleagues,\n\nunder Article 29 of the Budapest Convention, "
+                            "please preserve the data of account user9@mail.example held by "
+                            "Example Mail Ltd.\n\nOur reference: BKA-2026-0388\n\nRegards,\n"
+                            "BKA 24/7\n")
+    desk.append(req)
+    desk.once()
+    case = desk.case_of(req)
+    assert case is not None and case.request_type == "preservation"
+    assert case.their_reference == "BKA-2026-0388"
+    [ack] = desk.acks_of(case)
+    return case, ack
+
+
+MLA_NOTICE = ("Dear colleagues,\n\nfurther to our preservation request {ref}, we inform you "
+              "that a mutual legal assistance request will follow through the central "
+              "authority within the coming weeks.\n\nKind regards,\nBKA 24/7\n")
+
+
+def test_mla_notice_outside_the_thread_updates_the_preservation_case_it_names(
+    desk: Desk,
+) -> None:
+    """"An MLA request will follow", sent as a new mail that names the partner's reference of
+    an open preservation case: it joins that case (no new case, no second ack) and the case
+    records when the MLA request was announced."""
+    case, _ = _preservation_with_ack(desk)
+    notice = mail(DE, f"Notification - MLA request to follow - ref {case.their_reference}",
+                  MLA_NOTICE.format(ref=case.their_reference))
+    desk.append(notice)
+    desk.clock.advance(timedelta(hours=2))
+    desk.once()
+    joined = desk.case_of(notice)
+    assert joined is not None and joined.id == case.id
+    assert len(desk.cases()) == 1 and len(desk.acks_of(case)) == 1
+    assert joined.details["mla_announced_at"]
+    [announced] = desk.events("mla_announced")
+    assert announced.case_id == case.id
+    assert announced.data["their_reference"] == case.their_reference
+
+
+def test_mla_notice_as_a_reply_in_the_thread_is_news_of_the_case_not_a_linked_case(
+    desk: Desk,
+) -> None:
+    """The same notice sent as a reply to our acknowledgement stays in the preservation case:
+    no linked stored-data case, no second ack, the announcement recorded once."""
+    case, ack = _preservation_with_ack(desk)
+    notice = mail(DE, "Re: MLA request to follow",
+                  MLA_NOTICE.format(ref=case.their_reference),
+                  In_Reply_To=f"<{ack.message_id}>", References=f"<{ack.message_id}>")
+    desk.append(notice)
+    desk.once()
+    joined = desk.case_of(notice)
+    assert joined is not None and joined.id == case.id
+    assert len(desk.cases()) == 1 and len(desk.acks_of(case)) == 1
+    assert len(desk.events("mla_announced")) == 1
+
+
+def test_mla_notice_naming_no_known_case_opens_one(desk: Desk) -> None:
+    """A notice whose reference names no open case of that partner is a request of its own:
+    a case, acknowledged (another partner's reference never joins it to someone else's)."""
+    case, _ = _preservation_with_ack(desk)
+    notice = mail(FR, f"Notification - MLA request to follow - ref {case.their_reference}",
+                  MLA_NOTICE.format(ref=case.their_reference))
+    desk.append(notice)
+    desk.once()
+    opened = desk.case_of(notice)
+    assert opened is not None and opened.id != case.id
+    assert opened.request_type == "stored_data" and len(desk.acks_of(opened)) == 1
+    assert desk.events("mla_announced") == []
+
+
 # --- a JSON listing, straight after a pass ---------------------------------------------------
 
 

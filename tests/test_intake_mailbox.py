@@ -91,7 +91,13 @@ def test_realistic_mailbox_every_partner_mail_a_case_replies_in_their_threads(
         row = rows[it.index]
         case = cases.get(row.case_id) if row.case_id is not None else None
         opened_here = case is not None and case.root_message_id == it.message_id
-        if it.outcome in ("partner_request", "partner_other"):
+        if it.outcome == "partner_request" and it.topic == "mla_notice" and it.answers is not None:
+            # "The MLA request follows" about an earlier preservation of the partner's: news of
+            # that case (its reference or our tag names it), not a case of its own.
+            about = rows[it.answers].case_id
+            assert case is not None and case.id == about and not opened_here, where(it)
+            assert acknowledged(row) == 0, where(it)
+        elif it.outcome in ("partner_request", "partner_other"):
             assert case is not None and opened_here, where(it)
             assert case.sender_verified and case.direction == "incoming", where(it)
             if it.outcome == "partner_other":

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import re
 from datetime import datetime
 from typing import NoReturn
 
@@ -23,6 +24,8 @@ from daemon.rules import intake
 from daemon.rules.own import is_our_message_id
 from daemon.rules.suppression import OWN_MAIL, MailFacts
 from daemon.rules.threads import (
+    MLA_NOTICE,
+    PRESERVATION_TYPES,
     authentication_failed,
     clean_id,
     header_values,
@@ -256,6 +259,10 @@ def thread(session: Session, w: Work) -> Work:
         return dataclasses.replace(w, case=case, rules=w.fired("thread_by_reference"))
     tag = parsed.case_ref
     if not tag:
+        announced = _announced_case(session, w) if parsed.topic == MLA_NOTICE else None
+        if announced is not None:
+            return dataclasses.replace(w, case=announced,
+                                       rules=w.fired("thread_by_their_reference"))
         return w
     tagged = session.scalar(select(Case).where(Case.reference == tag[:20]))
     if tagged is None:
@@ -276,6 +283,27 @@ def thread(session: Session, w: Work) -> Work:
         w, candidate=tagged, rules=w.fired("tag_from_stranger"),
         flags=w.flagged("tag_hijack_suspected"),
     )
+
+
+def _announced_case(session: Session, w: Work) -> Case | None:
+    """The open preservation case an MLA notice outside any thread is about: one of the same
+    partner's (its address or another of its directory entry) whose reference, as the
+    partner gave it, the notice names in its subject or its own text."""
+    parsed = _parsed(w)
+    if w.fetched.role != "inbox" or w.ours or not parsed.from_addr:
+        return None
+    said = f"{parsed.subject}\n{parsed.own_text}".casefold()
+    for case in session.scalars(
+        select(Case).where(Case.their_reference.is_not(None), Case.direction == "incoming",
+                           Case.status != "closed", Case.request_type.in_(PRESERVATION_TYPES))
+        .order_by(Case.id)  # the request that started it, before its extensions
+    ):
+        ref = (case.their_reference or "").casefold()
+        if (len(ref) >= 4 and re.search(rf"(?<![\w/-]){re.escape(ref)}(?![\w/-])", said)
+                and same_counterpart(w.env.directory, parsed.from_addr,
+                                     case.counterpart_address)):
+            return case
+    return None
 
 
 def _case_by_references(session: Session, ids: tuple[str, ...], own_id: int | None) -> Case | None:
@@ -378,12 +406,20 @@ def _update_case(session: Session, w: Work) -> Work:
     flags = tuple(f for f in w.flags if f in ("spoofing_suspected", "oversized_message"))
     if flags:
         opening.add_flags(case, flags)
+    if (_parsed(w).topic == MLA_NOTICE and w.fetched.role == "inbox" and not w.ours
+            and "mla_announced_at" not in (case.details or {})):
+        # The partner says the MLA request follows: the preservation it is about holds until
+        # the request is decided (Convention art. 29(7)); the case shows when it was said.
+        case.details = {**(case.details or {}), "mla_announced_at": w.at.isoformat()}
+        changed["mla_announced_at"] = w.at.isoformat()
+        audit.record(session, "mla_announced", at=w.env.now, actor=ACTOR, case=case,
+                     message=message, their_reference=_parsed(w).their_reference)
     audit.record(session, "message_threaded", at=w.env.now, actor=ACTOR, case=case,
                  message=message, folder=w.fetched.folder, message_kind=kind,
                  rules=list(w.rules), **changed)
-    log.info("message_threaded", case=case.reference, kind=kind,
-             rule="thread_by_reference" if "thread_by_reference" in w.rules else "thread_by_tag",
-             **changed)
+    rule = next((r for r in ("thread_by_reference", "thread_by_tag", "thread_by_their_reference",
+                             "thread_by_quoted_id") if r in w.rules), "thread_by_tag")
+    log.info("message_threaded", case=case.reference, kind=kind, rule=rule, **changed)
     return w
 
 

@@ -52,6 +52,9 @@ def quoted_own_ids(raw: bytes | None, official_address: str) -> tuple[str, ...]:
 EXTENSION = "preservation_extension"
 # Parser topics of a reply that adds to or corrects the request it answers.
 FOLLOW_UP_TOPICS = ("addendum", "correction")
+# A notice that the MLA request follows (or was sent) is news of the preservation it is about.
+MLA_NOTICE = "mla_notice"
+PRESERVATION_TYPES = ("preservation", "preservation_extension", "traffic_disclosure")
 
 
 def new_request_in_thread(kind: str, request_type: str | None, case_request_type: str | None,
@@ -62,6 +65,8 @@ def new_request_in_thread(kind: str, request_type: str | None, case_request_type
     for a request to differ from; an extension's thread is extended by its own case)."""
     if kind != "request" or request_type is None or topic in FOLLOW_UP_TOPICS:
         return False
+    if topic == MLA_NOTICE and case_request_type in PRESERVATION_TYPES:
+        return False  # "the MLA request follows": news of this preservation, not a new one
     if request_type == EXTENSION:
         return case_request_type != EXTENSION
     return case_request_type not in (None, "unclassified", request_type)

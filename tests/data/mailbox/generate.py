@@ -77,7 +77,7 @@ class Item:
     urgent: bool | None = None
     topic: str | None = None
     is_list: bool = False
-    answers: int | None = None  # for reply_in_thread: index of the request answered
+    answers: int | None = None  # reply_in_thread, or an MLA notice: the request it is about
     message_id: str = ""  # without brackets
     ack_message_id: str | None = None  # a request's placeholder acknowledgement Message-ID
     case_tag: str | None = None  # a request's placeholder case tag
@@ -1258,10 +1258,12 @@ class _Mailbox:
         headers = [("X-Priority", "1")] if is_urgent and self.rnd.random() < 0.5 else []
         raw, label = self.wrap(frm, US, subject, date, mid, text, shape, lang, headers)
         ack, case_tag = self.placeholders()
+        # An MLA notice about an earlier preservation of the partner's is news of that case.
+        about = earlier if topic == "mla_notice" else None
         return self.add(_Spec(date, outcome, lambda a, t, raw=raw: raw, frm_addr, lang,
                               f"{topic}/{lang}/{label}", mid, "request", TOPIC_TYPES[topic],
                               is_urgent or topic == "emergency", topic, ack=ack, tag=case_tag,
-                              ref=ref, subject=subject, partner=p))
+                              ref=ref, subject=subject, partner=p, answers=about))
 
     def _earlier(self, p: Partner | None) -> _Spec | None:
         """An earlier preservation request of the same partner, if it sent one."""
@@ -1545,7 +1547,9 @@ def generate(seed: int = 2026, size: int = 300) -> list[Item]:
     rnd.shuffle(rest)
     for task in head + rest:
         task()
-    requests = [s for s in mb.specs if s.outcome == "partner_request"]
+    # Replies answer requests that opened a case of their own (an MLA notice about an earlier
+    # preservation joins that case and gets no acknowledgement to answer).
+    requests = [s for s in mb.specs if s.outcome == "partner_request" and s.answers is None]
     robots = ("ooo", "ooo", "ooo_bare", "ticket", "read", "dsn", "delay", "qmail", "ndr", "ndr")
     for i in range(round(size * 0.11)):
         mb.robot(robots[i % len(robots)], rnd.choice(requests))
