@@ -70,6 +70,7 @@ bench: $(STAMP) dovecot
 	$(BIN)/python bench/parse.py
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/idle_latency.py
+	$(BIN)/python bench/fault_visibility.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
