@@ -16,6 +16,7 @@ import random
 import shutil
 import signal
 import socket
+import stat
 import subprocess
 import sys
 import tempfile
@@ -74,10 +75,10 @@ def _children(pid: int) -> list[int]:
         if not entry.name.isdigit():
             continue
         try:
-            stat = (entry / "stat").read_text()
+            line = (entry / "stat").read_text()
         except OSError:
             continue
-        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        ppid = int(line.rsplit(")", 1)[1].split()[1])
         parents.setdefault(ppid, []).append(int(entry.name))
     found: list[int] = []
     todo = [pid]
@@ -435,9 +436,30 @@ CYRUS_PACKAGES = ("cyrus-imapd", "cyrus-common", "libical3", "libpcre3", "libxap
 ARCH_LIB = "usr/lib/x86_64-linux-gnu"
 
 
-def cyrus_root() -> Path:
-    """The unpacked Cyrus (downloaded on first use, kept under the virtual environment)."""
+def _reachable_by_others(path: Path) -> bool:
+    """True when every directory above `path` lets other users through (o+x)."""
+    return all(p.stat().st_mode & stat.S_IXOTH for p in path.resolve().parents)
+
+
+def cyrus_cache() -> Path:
+    """Where the unpacked Cyrus is kept: under the virtual environment, unless a directory
+    above it is closed to other users (a checkout in a `mktemp -d` directory or a home of
+    mode 0700). Cyrus's imapd runs as nobody and must reach its own binaries and
+    libraries, so there the cache lives in a directory of the system's temporary space
+    that only root writes."""
     cache = Path(sys.prefix) / "var" / "cyrus-imapd"
+    if _reachable_by_others(cache.parent):
+        return cache
+    shared = Path(tempfile.gettempdir()) / f"watchkeeper-cyrus-imapd-{os.getuid()}"
+    shared.mkdir(mode=0o755, exist_ok=True)
+    shared.chmod(0o755)
+    return shared / "root"
+
+
+def cyrus_root() -> Path:
+    """The unpacked Cyrus (downloaded on first use, kept under the virtual environment or,
+    where nobody could reach it there, in the system's temporary space)."""
+    cache = cyrus_cache()
     master = cache / "usr" / "lib" / "cyrus" / "bin" / "master"
     if master.exists():
         return cache
