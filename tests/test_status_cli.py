@@ -83,7 +83,7 @@ def test_status_down_without_heartbeat(db_url: str, sessions: sessionmaker[Sessi
     """No daemon, or only a stale heartbeat, is down (exit 2) with the reason."""
     code, data, text = status(db_url)
     assert code == 2 and data["state"] == "down"
-    assert data["reasons"] == ["no daemon heartbeat in the last 60 s"]
+    assert data["reasons"] == ["no daemon heartbeat in the last 45 s"]
     assert "watchkeeper: down: no daemon heartbeat" in text
     add_instance(sessions, "old", "leader", heartbeat_age=timedelta(minutes=5))
     add_folders(sessions)
@@ -94,8 +94,9 @@ def test_status_down_without_heartbeat(db_url: str, sessions: sessionmaker[Sessi
 def test_a_stale_heartbeat_is_down_whatever_the_poll_interval(
     db_url: str, sessions: sessionmaker[Session]
 ) -> None:
-    """With a 10-minute poll interval, a leader whose heartbeat (every 15 s) is over a
-    minute old is down: the threshold follows the heartbeat, not the poll."""
+    """With a 10-minute poll interval, a leader whose heartbeat (every 15 s) is over
+    45 s old (three beats missed) is down: the threshold follows the heartbeat, not the
+    poll."""
     env = {"WATCHKEEPER_DATABASE__URL": db_url, "WATCHKEEPER_IMAP__POLL_SECONDS": "600"}
     add_instance(sessions, "a", "leader", heartbeat_age=timedelta(seconds=30))
     add_folders(sessions)
@@ -103,10 +104,10 @@ def test_a_stale_heartbeat_is_down_whatever_the_poll_interval(
     with sessions.begin() as session:
         row = session.get(DaemonInstance, "a")
         assert row is not None
-        row.heartbeat_at = now() - timedelta(seconds=61)
+        row.heartbeat_at = now() - timedelta(seconds=46)
     done = run_cli("status", "--json", env=env)
     assert done.returncode == 2
-    assert json.loads(done.stdout)["reasons"] == ["no daemon heartbeat in the last 60 s"]
+    assert json.loads(done.stdout)["reasons"] == ["no daemon heartbeat in the last 45 s"]
 
 
 def test_status_down_when_database_unreachable() -> None:

@@ -21,7 +21,7 @@ from daemon.process.context import ContextError, from_args
 from daemon.rules.intake import UNCLASSIFIED
 from daemon.store import conditions
 from daemon.store.db import DATABASE_ERRORS, DatabaseUnreachable
-from daemon.store.instances import STALE_AFTER
+from daemon.store.instances import DOWN_AFTER
 from daemon.text import one_line
 from models import Case, DaemonInstance, MailboxCheckpoint, Message, OutboxMail, TriageItem
 
@@ -93,9 +93,9 @@ def collect(session: Session, settings: Settings, now: datetime) -> Health:
 def check_daemons(session: Session, settings: Settings, now: datetime,
                   health: Health) -> list[Reason]:
     """A daemon with a fresh heartbeat, and one of them leading. A daemon beats every 15 s:
-    down within a minute of its last beat, whether it stopped cleanly, was killed, or
-    cannot reach the database."""
-    stale = STALE_AFTER
+    down 45 s after its last beat (three beats missed), so within a minute of dying, whether
+    it stopped cleanly, was killed, or cannot reach the database."""
+    stale = DOWN_AFTER
     live = []
     for d in session.scalars(select(DaemonInstance).where(DaemonInstance.stopped_at.is_(None))
                              .order_by(DaemonInstance.started_at)):

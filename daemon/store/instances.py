@@ -3,7 +3,7 @@
 Each `watchkeeper run` writes its own row every `HEARTBEAT_SECONDS` (the role it has now,
 the time) and marks it stopped when it ends. Whoever reads the rows (`status`, the outbox
 deciding whether a lease's holder is gone) takes a row whose heartbeat is older than
-`STALE_AFTER` for a daemon that no longer runs.
+`DOWN_AFTER` (status) or `STALE_AFTER` (the outbox) for a daemon that no longer runs.
 """
 
 from __future__ import annotations
@@ -19,7 +19,11 @@ from daemon.store.db import transaction
 from models import DaemonInstance
 
 HEARTBEAT_SECONDS = 15.0
-# Four beats missed: a daemon that no longer beats is reported down within a minute.
+# `status` reports a daemon down once three beats are missed: at most 45 s after its last
+# beat, so within a minute of its death whenever between two beats it died.
+DOWN_AFTER = timedelta(seconds=3 * HEARTBEAT_SECONDS)
+# A lease's holder is taken for gone only after four missed beats: releasing the mail of a
+# daemon that is only slow could send it twice, so this waits longer than `status` does.
 STALE_AFTER = timedelta(seconds=4 * HEARTBEAT_SECONDS)
 LEADER, STANDBY = "leader", "standby"
 
