@@ -139,7 +139,7 @@ def plan_replies(session: Session, env: Env, incoming: Incoming) -> None:
     why none is sent. Runs inside the message's transaction."""
     if not incoming.live or incoming.folder_role != "inbox":
         return
-    parsed = MailFacts.of(incoming.parsed, incoming.message.raw)
+    parsed = MailFacts.of(incoming.parsed)
     if "authentication_failed" in incoming.rules:
         # The pipeline found the sender's domain failing DMARC/DKIM: not the directory's.
         parsed = dataclasses.replace(parsed, sender_verified=False)
