@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from structlog.testing import capture_logs
 
 from config.settings import Settings
+from daemon.cases.transitions import move
 from daemon.duties.ping import PING
 from daemon.inbound.work import Env, Incoming
 from daemon.outbound.outbox import (
@@ -131,7 +132,7 @@ class World:
             env = Env(settings=self.settings, directory=self.directory, now=now)
             plan_replies(s, env, Incoming(message=message, parsed=parsed,
                                           case=case, opened=case is not None and case_ref is None,
-                                          live=live, folder_role=role))
+                                          live=live, folder_role=role), move=move)
             return message.id
 
     def outbox(self) -> list[OutboxMail]:
@@ -352,7 +353,7 @@ def test_planning_twice_for_one_message_plans_one_mail(
         assert message is not None and case is not None
         plan_replies(s, Env(world.settings, world.directory, T0 + timedelta(seconds=5)),
                      Incoming(message=message, parsed=request(), case=case,
-                              opened=False, live=True, folder_role="inbox"))
+                              opened=False, live=True, folder_role="inbox"), move=move)
     assert len(world.outbox()) == 1
 
 

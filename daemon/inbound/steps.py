@@ -16,7 +16,7 @@ import structlog
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from daemon.cases import deadlines, opening
+from daemon.cases import deadlines, opening, transitions
 from daemon.duties import ping
 from daemon.inbound.work import AlreadyStored, Incoming, PoisonMail, StopPipeline, Work
 from daemon.outbound import replies
@@ -474,5 +474,5 @@ def plan_replies(session: Session, w: Work) -> Work:
     replies.plan_replies(session, w.env, Incoming(
         message=w.message, parsed=_parsed(w), case=w.case, opened=w.opened,
         live=w.fetched.live, folder_role=w.fetched.role, rules=w.rules,
-    ))
+    ), move=transitions.move)
     return w
