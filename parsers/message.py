@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
@@ -15,6 +16,7 @@ from parsers import (
     classify,
     identifiers,
     language,
+    msgids,
     provider,
     references,
     requests,
@@ -23,6 +25,7 @@ from parsers import (
 )
 from parsers.countries import countries_in
 from parsers.directory import ContactPoint, Directory
+from parsers.headers import read_headers
 from parsers.mime import Decoded, Headers, parse_bytes
 from parsers.quoting import CLOSING, cut_signature, own_text, split_forward
 from parsers.result import Identifier, ParsedMessage, TemplateFields
@@ -37,15 +40,23 @@ AUTHORITY_TAIL = 2_000  # ... and from the end (the signature)
 
 
 def parse_message(
-    raw: bytes, directory: Directory | None = None, *, case_prefix: str = "WK"
+    raw: bytes, directory: Directory | None = None, *, case_prefix: str = "WK",
+    own_domain: str | None = None,
 ) -> ParsedMessage:
     """Parse one message. Any bytes give a result; an internal failure gives kind "other"
-    with `error` set to one line."""
+    with `error` set to one line (and the header facts, which never fail).
+
+    `own_domain`, the desk's mail domain, fills `quoted_ids`: the msg-ids at that domain
+    written anywhere in the message."""
+    data = bytes(raw)
+    headers = read_headers(data)
+    quoted = msgids.quoted(data, own_domain) if own_domain else ()
     try:
-        return _parse(bytes(raw), directory, case_prefix)
+        parsed = _parse(data, directory, case_prefix)
     except Exception as exc:  # the contract: nothing escapes parsers/
         line = f"{type(exc).__name__}: {exc}".replace("\n", " ")[:300]
-        return ParsedMessage(kind="other", error=line)
+        parsed = ParsedMessage(kind="other", error=line)
+    return dataclasses.replace(parsed, headers=headers, quoted_ids=quoted)
 
 
 @dataclass(frozen=True)

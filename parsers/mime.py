@@ -14,6 +14,7 @@ from email.message import Message
 
 import charset_normalizer
 
+from parsers import msgids
 from parsers.attachments import extract_text, is_readable
 from parsers.htmltext import html_to_text
 from parsers.result import AttachmentInfo
@@ -24,7 +25,6 @@ MAX_PARTS = 200  # MIME parts looked at in one message
 MAX_READ = 4  # attachments whose text is extracted in one message (each bounded in attachments)
 DETECT_SAMPLE = 65536  # bytes charset detection looks at
 _ENCODED_WORD = re.compile(r"=\?[^?\s]+\?[bBqQ]\?[^?\s]*\?=")
-_MSGID = re.compile(r"<([^<>\s]+)>")
 _NESTING_MARK = re.compile(rb"boundary|message/", re.IGNORECASE)
 _HEADER_START = re.compile(rb"^(?:From |[\041-\071\073-\176]*:|[\t ])")
 NESTING_WARNING = f"MIME parts nested deeper than {MAX_NESTING} levels; the deeper parts ignored"
@@ -150,15 +150,6 @@ def _addresses(values: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
     return tuple(out)
 
 
-def _msgids(value: str | None) -> tuple[str, ...]:
-    if not value:
-        return ()
-    found = _MSGID.findall(value)
-    if not found and value.strip() and " " not in value.strip():
-        found = [value.strip()]
-    return tuple(found)
-
-
 def _date(value: str | None) -> datetime | None:
     if not value:
         return None
@@ -177,7 +168,7 @@ def read_headers(msg: Message) -> Headers:
     h = Headers(fields=tuple(fields))
     froms = _addresses(h.get_all("from")[:1])
     reply_to = _addresses(h.get_all("reply-to")[:1])
-    irt = _msgids(h.get("in-reply-to"))
+    irt = msgids.all_in(h.get("in-reply-to"))
     return Headers(
         fields=tuple(fields),
         subject=h.get("subject") or "",
@@ -187,9 +178,9 @@ def read_headers(msg: Message) -> Headers:
         cc_addrs=tuple(a for _, a in _addresses(h.get_all("cc"))),
         reply_to=reply_to[0][1] if reply_to else None,
         date=_date(h.get("date")),
-        message_id=(_msgids(h.get("message-id")) or (None,))[0],
+        message_id=msgids.clean(h.get("message-id")),
         in_reply_to=irt[0] if irt else None,
-        references=_msgids(" ".join(h.get_all("references"))),
+        references=msgids.all_in(" ".join(h.get_all("references"))),
     )
 
 

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
+from parsers.headers import HeaderFacts
+
 KINDS = ("request", "reply", "auto_reply", "bounce", "ping_reply", "other")
 REQUEST_TYPES = (
     "preservation",
@@ -165,6 +167,12 @@ class ParsedMessage:
     bounce: BounceReport | None = None  # the typed report; set exactly when kind == "bounce"
     ping_token: str | None = None
     forwarded_by: str | None = None
+    # every header fact the desk acts on: RFC 3834 and list signals, X-Loop, a null
+    # Return-Path, authentication verdicts, the trace, cleaned msg-ids (parsers/headers.py)
+    headers: HeaderFacts = field(default_factory=HeaderFacts)
+    # msg-ids at the desk's own domain written anywhere in the message (a bounce returns our
+    # mail, an automatic reply quotes it): given when parse_message is told the domain
+    quoted_ids: tuple[str, ...] = ()
     # content
     own_text: str = ""
     template: TemplateFields = field(default_factory=TemplateFields)

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from structlog.testing import capture_logs
 
 from config.settings import Settings
+from daemon.cases.transitions import mail_sent
 from daemon.duties import alerts
 from daemon.outbound.delivery import deliver_pending
 from daemon.process.clock import ManualClock
@@ -236,7 +237,7 @@ def test_smtp_announces_only_its_end_once_with_the_mail_held(
     [row] = alert_rows(sessions)
     assert row.subject == "[watchkeeper] SMTP back after 38 min: 21 mails held"
     clock = ManualClock(T0 + timedelta(minutes=39))
-    assert asyncio.run(deliver_pending(settings, sessions, clock)) == 1
+    assert asyncio.run(deliver_pending(settings, sessions, clock, on_sent=mail_sent)) == 1
     [mail] = smtp_sink.handler.wait_for(1)
     assert sorted(mail.rcpt_tos) == sorted(OPERATORS)
     body = mail.message.get_body(("plain",))

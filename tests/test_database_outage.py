@@ -22,6 +22,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 from structlog.testing import capture_logs
 
+from daemon.cases.transitions import mail_sent
 from daemon.outbound.delivery import (
     Claimer,
     Unrecorded,
@@ -225,14 +226,16 @@ def test_a_mail_accepted_while_the_database_is_away_is_recorded_later_and_sent_o
         me = Claimer(instance="sender-under-test")
         unrecorded = Unrecorded()
         with capture_logs() as logs, pytest.raises(DATABASE_ERRORS):
-            asyncio.run(deliver_pending(settings, sessions, clock, me, unrecorded))
+            asyncio.run(deliver_pending(settings, sessions, clock, me, unrecorded,
+                                        on_sent=mail_sent))
         assert len(sink.received) == 1
         assert [item.key for item, _, _ in unrecorded.sent] == [keys[0]]
         assert [e["key"] for e in logs if e["event"] == "mail_sent_unrecorded"] == [keys[0]]
 
         clock.advance(timedelta(minutes=1))
         with pytest.raises(DATABASE_ERRORS):  # still away: nothing else is sent
-            asyncio.run(deliver_pending(settings, sessions, clock, me, unrecorded))
+            asyncio.run(deliver_pending(settings, sessions, clock, me, unrecorded,
+                                        on_sent=mail_sent))
         assert len(sink.received) == 1
 
         restore()
@@ -243,7 +246,8 @@ def test_a_mail_accepted_while_the_database_is_away_is_recorded_later_and_sent_o
         assert claim_due(settings, sessions, clock.now(), 10, other) == []
 
         with capture_logs() as logs:
-            sent = asyncio.run(deliver_pending(settings, sessions, clock, me, unrecorded))
+            sent = asyncio.run(deliver_pending(settings, sessions, clock, me, unrecorded,
+                                               on_sent=mail_sent))
         assert sent == 2 and not unrecorded
         [released] = [e for e in logs if e["event"] == "outbox_claims_released"]
         assert released["count"] == 2

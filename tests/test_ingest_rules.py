@@ -6,13 +6,14 @@ import pytest
 
 from daemon.rules.threads import (
     authentication_failed,
-    clean_id,
     new_request_in_thread,
+    own_ids,
     quoted_own_ids,
     same_counterpart,
     thread_ids,
 )
 from parsers.directory import ContactPoint, Directory
+from parsers.headers import AuthenticationResults, read_headers
 
 DIRECTORY = Directory((
     ContactPoint(country="FR", authority="OCLCTIC", role="primary",
@@ -24,17 +25,23 @@ DIRECTORY = Directory((
 FROM = "cp247@police.fr.example"
 
 
+def verdicts(*values: str) -> tuple[AuthenticationResults, ...]:
+    """Authentication-Results fields, topmost first, as the parser reads them."""
+    head = "".join(f"Authentication-Results: {v}\r\n" for v in values)
+    return read_headers(f"{head}From: {FROM}\r\n\r\nbody\r\n".encode()).authentication_results
+
+
 def test_dmarc_fail_from_trusted_authserv_counts() -> None:
     """A DMARC failure reported by the configured authserv-id marks the sender as failing."""
     ours = "mx.ncc.gov.example; dmarc=fail (p=reject) header.from=police.fr.example"
-    assert authentication_failed([ours], FROM, "mx.ncc.gov.example")
+    assert authentication_failed(verdicts(ours), FROM, "mx.ncc.gov.example")
 
 
 def test_results_from_other_authserv_are_ignored() -> None:
     """A header written by anyone else (another authserv-id) cannot accuse or clear a sender."""
     forged = "mx.attacker.example; dmarc=fail header.from=police.fr.example"
     ours = "mx.ncc.gov.example; dkim=pass header.d=police.fr.example; dmarc=pass"
-    assert not authentication_failed([forged, ours], FROM, "mx.ncc.gov.example")
+    assert not authentication_failed(verdicts(forged, ours), FROM, "mx.ncc.gov.example")
 
 
 def test_dkim_fail_for_sender_domain_counts_unless_another_passes() -> None:
@@ -42,9 +49,9 @@ def test_dkim_fail_for_sender_domain_counts_unless_another_passes() -> None:
     failing = "mx.ncc.gov.example; dkim=fail header.d=police.fr.example"
     both = failing + "; dkim=pass header.d=police.fr.example"
     unrelated = "mx.ncc.gov.example; dkim=fail header.d=newsletter.example"
-    assert authentication_failed([failing], FROM, None)
-    assert not authentication_failed([both], FROM, None)
-    assert not authentication_failed([unrelated], FROM, None)
+    assert authentication_failed(verdicts(failing), FROM, None)
+    assert not authentication_failed(verdicts(both), FROM, None)
+    assert not authentication_failed(verdicts(unrelated), FROM, None)
 
 
 def test_comment_with_semicolon_does_not_hide_the_signer() -> None:
@@ -53,15 +60,15 @@ def test_comment_with_semicolon_does_not_hide_the_signer() -> None:
     other = ("mx.ncc.gov.example; dkim=fail (2048-bit key; unprotected) "
              "header.d=newsletter.example")
     own = other.replace("newsletter.example", "police.fr.example")
-    assert not authentication_failed([other], FROM, "mx.ncc.gov.example")
-    assert authentication_failed([own], FROM, "mx.ncc.gov.example")
+    assert not authentication_failed(verdicts(other), FROM, "mx.ncc.gov.example")
+    assert authentication_failed(verdicts(own), FROM, "mx.ncc.gov.example")
 
 
 def test_only_topmost_header_without_configured_authserv() -> None:
     """Without a configured authserv-id only the topmost header (our receiving server) counts."""
     top = "mx.ncc.gov.example; dmarc=pass"
     lower = "relay.example; dmarc=fail"
-    assert not authentication_failed([top, lower], FROM, None)
+    assert not authentication_failed(verdicts(top, lower), FROM, None)
 
 
 def test_same_counterpart_by_address_or_directory_entry() -> None:
@@ -76,7 +83,7 @@ def test_same_counterpart_by_address_or_directory_entry() -> None:
 def test_thread_ids_nearest_first_without_duplicates() -> None:
     """In-Reply-To first, then References newest to oldest, brackets removed, no repeats."""
     assert thread_ids("<c@x>", ("<a@x>", "<b@x>", "<c@x>")) == ("c@x", "b@x", "a@x")
-    assert clean_id(" <a@x> ") == "a@x" and clean_id("") is None
+    assert thread_ids(" <a@x> ", ("", "a@x")) == ("a@x",)
 
 
 @pytest.mark.parametrize(("kind", "request_type", "case_type", "topic", "new"), [
@@ -104,3 +111,10 @@ def test_quoted_own_ids_finds_our_message_ids_only() -> None:
            b"<wk.0123456789abcdef@elsewhere.example>\r\n")
     assert quoted_own_ids(raw, "poc247@ncc.gov.example") == (
         "wk.0123456789abcdef@ncc.gov.example",)
+
+
+def test_own_ids_keeps_only_our_shape_at_our_domain() -> None:
+    """Of the msg-ids the parser found quoted, only `wk.<hex>@<our domain>` are ours."""
+    found = ("wk.0123456789abcdef@ncc.gov.example", "wk.0123@ncc.gov.example",
+             "x.0123456789abcdef@ncc.gov.example", "wk.0123456789abcdef@ncc.gov.example.evil")
+    assert own_ids(found, "poc247@ncc.gov.example") == ("wk.0123456789abcdef@ncc.gov.example",)

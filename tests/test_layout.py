@@ -168,3 +168,126 @@ def test_the_package_has_no_import_cycle_between_its_sub_packages() -> None:
     for module in sorted(modules):
         if module not in seen and (found := visit(module)) is not None:
             pytest.fail("import cycle: " + " -> ".join(found))
+
+
+# --- who changes a case's status ---------------------------------------------------------
+
+TRANSITIONS_MODULE = "daemon/cases/transitions.py"
+
+
+def _model_names() -> set[str]:
+    """The classes of models/: what a name in daemon/ can be known to hold."""
+    return {node.name for path in _sources("models")
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+            if isinstance(node, ast.ClassDef)}
+
+
+def _model_of(expr: ast.AST | None, known: dict[str, str], models: set[str]) -> str | None:
+    """The model an expression holds, as far as the text shows: `Case(...)`,
+    `session.get(OutboxMail, ...)`, `select(Case)...`, a name already known, or an
+    annotation; `Case` wins when it is named at all (the strict reading)."""
+    if expr is None:
+        return None
+    names = [n.id for n in ast.walk(expr) if isinstance(n, ast.Name)]
+    found = [n for n in names if n in models] + [known[n] for n in names if n in known]
+    if "Case" in found:
+        return "Case"
+    return found[0] if found else None
+
+
+def _status_writes(path: Path, models: set[str]) -> Iterator[tuple[int, str, str | None]]:
+    """(line, function, model) of every `<x>.status = ...` in a file, and of every
+    `status=` keyword given to `Case(...)` or to an `update(Case)`."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    case_attributes = {  # attributes declared as holding a case: Work.case, Incoming.case...
+        node.target.id for node in ast.walk(tree)
+        if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name)
+        and _model_of(node.annotation, {}, models) == "Case"}
+    case_attributes |= {"case", "candidate", "previous_case"}
+    functions = [n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)]
+    inside = {id(n) for f in functions for n in ast.walk(f) if n is not f}
+    scopes: list[ast.AST] = [tree, *functions]
+    for scope in scopes:
+        name = getattr(scope, "name", "<module>")
+        known: dict[str, str] = {}
+        if isinstance(scope, ast.FunctionDef | ast.AsyncFunctionDef):
+            for arg in (*scope.args.posonlyargs, *scope.args.args, *scope.args.kwonlyargs):
+                model = _model_of(arg.annotation, {}, models)
+                if model is not None:
+                    known[arg.arg] = model
+        # Each node once, in the innermost function around it (the module: outside them).
+        nested = {id(n) for f in functions if f is not scope and id(f) in {
+            id(m) for m in ast.walk(scope)} for n in ast.walk(f)}
+        body = [n for n in ast.walk(scope) if n is not scope and id(n) not in nested
+                and (scope is not tree or id(n) not in inside)]
+        for node in sorted((n for n in body if hasattr(n, "lineno")),
+                           key=lambda n: (n.lineno, n.col_offset)):
+            if isinstance(node, ast.Assign | ast.AnnAssign | ast.For | ast.comprehension):
+                value = node.iter if isinstance(node, ast.For | ast.comprehension) else node.value
+                targets = (node.targets if isinstance(node, ast.Assign) else [node.target])
+                for target in targets:
+                    for leaf in ast.walk(target):
+                        if isinstance(leaf, ast.Name) and isinstance(leaf.ctx, ast.Store):
+                            model = _model_of(
+                                node.annotation if isinstance(node, ast.AnnAssign) else value,
+                                known, models)
+                            if model is not None:
+                                known[leaf.id] = model
+            if isinstance(node, ast.Assign | ast.AugAssign | ast.AnnAssign):
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                for target in targets:
+                    for leaf in ast.walk(target):
+                        if isinstance(leaf, ast.Attribute) and leaf.attr == "status" \
+                                and isinstance(leaf.ctx, ast.Store):
+                            base = leaf.value
+                            if isinstance(base, ast.Attribute) and base.attr in case_attributes:
+                                model: str | None = "Case"
+                            else:
+                                model = _model_of(base, known, models)
+                            yield node.lineno, name, model
+            if isinstance(node, ast.Call) and any(k.arg == "status" for k in node.keywords):
+                called = ast.unparse(node.func)
+                if called == "Case" or "update(Case" in ast.unparse(node):
+                    yield node.lineno, name, "Case"
+
+
+def test_only_the_state_machine_assigns_a_case_status() -> None:
+    """`Case.status` is assigned in daemon/cases/transitions.py's `move` alone: anywhere
+    else in daemon/, a `.status =` on a case, or on anything the code does not show to be
+    another model, and a `status=` given to `Case(...)` fail."""
+    models = _model_names()
+    wrong = []
+    for path in _sources("daemon"):
+        rel = str(path.relative_to(REPO))
+        for line, function, model in _status_writes(path, models):
+            if rel == TRANSITIONS_MODULE and function == "move":
+                continue
+            if model is None or model == "Case":
+                wrong.append(f"{rel}:{line} ({function}) sets the status of "
+                             f"{'a case' if model else 'something not shown to be a model'}")
+    assert not wrong, "\n".join(wrong)
+    moves = [w for w in _status_writes(REPO / TRANSITIONS_MODULE, models) if w[1] == "move"]
+    assert len(moves) == 1 and moves[0][2] == "Case", moves
+
+
+def test_the_status_scan_sees_a_case_however_it_is_named(tmp_path: Path) -> None:
+    """The scan finds a case's status set through a parameter, a query, a step's work, a
+    constructor or an update, and lets other models' statuses be."""
+    source = tmp_path / "sample.py"
+    source.write_text(
+        "def a(case: Case | None, row: OutboxMail) -> None:\n"
+        "    case.status = 'x'\n"
+        "    row.status = 'sent'\n"
+        "def b(session, w) -> None:\n"
+        "    tagged = session.scalar(select(Case).where(Case.id == 1))\n"
+        "    tagged.status = 'x'\n"
+        "    w.case.status = 'x'\n"
+        "    item = session.get(TriageItem, 1)\n"
+        "    item.status = 'closed'\n"
+        "    mystery.status = 'x'\n"
+        "    Case(reference='r', status='new')\n"
+        "    session.execute(update(Case).values(status='new'))\n",
+        encoding="utf-8")
+    found = [(line, model) for line, _f, model in _status_writes(source, _model_names())]
+    assert found == [(2, "Case"), (3, "OutboxMail"), (6, "Case"), (7, "Case"),
+                     (9, "TriageItem"), (10, None), (11, "Case"), (12, "Case")]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import email
 import email.policy
 from datetime import UTC, datetime
@@ -41,6 +42,7 @@ from daemon.rules.suppression import (
 from daemon.store.db import transaction
 from models import OutboxMail
 from parsers.directory import load_toml
+from parsers.message import parse_message
 
 T0 = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
 OFFICIAL = "poc247@ncc.gov.example"
@@ -184,19 +186,18 @@ def test_rate_limit_rule_and_robot_rule_are_pure() -> None:
     assert sender_is_robot(MailFacts(from_addr="post.master@x.example"), OFFICIAL) is None
 
 
-def test_facts_read_from_a_partial_parse_result_take_defaults() -> None:
-    """A parse result lacking optional fields still yields facts (never an AttributeError)."""
-
-    class HeadersOnly:
-        kind = "request"
-        from_addr = "A@FR.example"
-        message_id = "<x@fr.example>"
-        references = ("<r@fr.example>",)
-
-    facts = MailFacts.of(HeadersOnly())
+def test_facts_are_read_from_the_typed_parse_result() -> None:
+    """MailFacts takes the parser's fields and header facts as they are: the sender in
+    lower case, msg-ids as the parser cleaned them, the identifiers counted."""
+    raw = (b"From: A@FR.example\r\nTo: poc247@ncc.gov.example\r\nSubject: Preservation\r\n"
+           b"Message-ID: <x@fr.example>\r\nReferences: <r@fr.example>\r\n"
+           b"X-Loop: someone@fr.example\r\n\r\nPlease preserve 198.51.100.7.\r\n")
+    parsed = parse_message(raw)
+    facts = MailFacts.of(parsed)
     assert facts.from_addr == "a@fr.example" and facts.message_id == "x@fr.example"
-    assert facts.references == ("r@fr.example",)
-    assert facts.should_acknowledge and not facts.is_list and facts.auto_signals == ()
+    assert facts.references == ("r@fr.example",) and facts.x_loop == "someone@fr.example"
+    assert facts.kind == parsed.kind and facts.identifier_count == len(parsed.identifiers)
+    assert not facts.is_list and facts.header_auto_signals == () and not facts.null_return_path
 
 
 def test_language_is_the_partners_first_available_then_the_default() -> None:
@@ -260,8 +261,10 @@ def test_loop_headers_count_even_when_the_classifier_missed_them(
     """RFC 3834 header fields in the raw message suppress the answer whatever the parser said."""
     raw = (f"From: a@fr.example\nTo: {OFFICIAL}\nSubject: Preservation\n{headers}\nBody\n"
            ).encode()
-    facts = MailFacts.of(MailFacts(kind="request", from_addr="a@fr.example"), raw)
-    assert suppression_reason(facts, OFFICIAL) == reason
+    # What a classifier that missed every signal would say of it.
+    missed = dataclasses.replace(parse_message(raw), kind="request", auto_signals=(),
+                                 is_list=False, x_loop=())
+    assert suppression_reason(MailFacts.of(missed), OFFICIAL) == reason
 
 
 def test_a_broken_override_falls_back_to_the_built_in_template(tmp_path: Path) -> None:

@@ -5,11 +5,10 @@ from __future__ import annotations
 import email
 import email.policy
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -17,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from structlog.testing import capture_logs
 
 from config.settings import Settings
+from daemon.cases.transitions import move
 from daemon.duties.ping import PING
 from daemon.inbound.work import Env, Incoming
 from daemon.outbound.outbox import (
@@ -32,6 +32,7 @@ from daemon.store.db import transaction
 from models import Case, Event, Message, OutboxMail
 from parsers.directory import Directory, load_toml
 from parsers.message import parse_message
+from parsers.result import Identifier, ParsedMessage
 
 # 09:00 UTC: 10:00 in Paris and Brussels.
 T0 = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
@@ -64,30 +65,18 @@ languages = ["de", "en"]
 """
 
 
-@dataclass(frozen=True)
-class Parsed:
-    """A parse result as the message parser returns it (the fields plan_replies reads)."""
-
-    kind: str = "request"
-    from_addr: str | None = FR
-    message_id: str | None = "req-1@interieur.fr.example"
-    in_reply_to: str | None = None
-    references: tuple[str, ...] = ()
-    subject: str = "Demande de conservation - Helix Mail"
-    auto_signals: tuple[str, ...] = ()
-    is_list: bool = False
-    x_loop: str | None = None
-    should_acknowledge: bool = True
-    sender_verified: bool = True
-    country: str | None = "FR"
-    request_type: str | None = "preservation"
-    urgent: bool = False
-    their_reference: str | None = "SDLC-2026-118"
-    identifiers: tuple[Any, ...] = field(default=({"type": "ipv4", "value": "198.51.100.7"},
-                                                  {"type": "email", "value": "x@helix.example"}))
-    provider: str | None = "Helix Mail GmbH"
-    bounced_message_id: str | None = None
-    bounce_status: str | None = None
+def request(**changes: Any) -> ParsedMessage:
+    """A parse result as the message parser returns it, with the fields plan_replies reads
+    set for a French preservation request unless `changes` says otherwise."""
+    fields: dict[str, Any] = dict(
+        kind="request", from_addr=FR, message_id="req-1@interieur.fr.example",
+        subject="Demande de conservation - Helix Mail", should_acknowledge=True,
+        sender_verified=True, country="FR", request_type="preservation",
+        their_reference="SDLC-2026-118", provider="Helix Mail GmbH",
+        identifiers=(Identifier("ipv4", "198.51.100.7"), Identifier("email", "x@helix.example")),
+    )
+    fields.update(changes)
+    return ParsedMessage(**fields)
 
 
 @pytest.fixture
@@ -113,7 +102,7 @@ class World:
         self.sessions, self.settings, self.directory = sessions, settings, directory
         self.uid = 0
 
-    def receive(self, parsed: Any, *, now: datetime = T0, open_case: bool = True,
+    def receive(self, parsed: ParsedMessage, *, now: datetime = T0, open_case: bool = True,
                 case_ref: str | None = None, live: bool = True, role: str = "inbox",
                 raw: bytes = b"x") -> int:
         """Store one message (and its case), run plan_replies; returns the message row id."""
@@ -141,9 +130,9 @@ class World:
             s.flush()
             message.case_id = case.id if case is not None else None
             env = Env(settings=self.settings, directory=self.directory, now=now)
-            plan_replies(s, env, Incoming(message=message, parsed=cast(Any, parsed),
+            plan_replies(s, env, Incoming(message=message, parsed=parsed,
                                           case=case, opened=case is not None and case_ref is None,
-                                          live=live, folder_role=role))
+                                          live=live, folder_role=role), move=move)
             return message.id
 
     def outbox(self) -> list[OutboxMail]:
@@ -180,7 +169,7 @@ def body_of(row: OutboxMail) -> str:
 
 def test_request_from_official_address_gets_one_french_ack_in_its_thread(world: World) -> None:
     """A verified French request: one ack, threaded, from the official address, in French."""
-    parsed = Parsed(references=("earlier@interieur.fr.example",))
+    parsed = request(references=("earlier@interieur.fr.example",))
     with capture_logs() as logs:
         world.receive(parsed)
     [row] = world.outbox()
@@ -211,7 +200,7 @@ def test_request_from_official_address_gets_one_french_ack_in_its_thread(world: 
 
 def test_partner_without_a_template_language_gets_english(world: World) -> None:
     """German is not among the templates: the German partner's next language, English, is used."""
-    world.receive(Parsed(from_addr=DE, country="DE", subject="Eilt: Sicherung", urgent=True,
+    world.receive(request(from_addr=DE, country="DE", subject="Eilt: Sicherung", urgent=True,
                          message_id="r@bka.de.example"))
     [row] = world.outbox()
     body = body_of(row)
@@ -244,7 +233,7 @@ def test_unverified_sender_is_acknowledged_flagged_and_the_official_address_copi
     """accept_and_flag: an officer's own address at the partner's domain gets the ack, the
     official address a copy, and the case is flagged."""
     officer = "j.martin@interieur.fr.example"
-    world.receive(Parsed(from_addr=officer, sender_verified=False))
+    world.receive(request(from_addr=officer, sender_verified=False))
     [row] = world.outbox()
     msg = mail_of(row)
     assert [a.addr_spec for a in msg["To"].addresses] == [officer]
@@ -262,7 +251,7 @@ def test_ask_resend_policy_holds_the_case_and_names_the_official_address(
     """ask_resend: no ack; a request to resend from the official address; the case is held."""
     world = World(sessions, make_settings(db_url, unverified_sender="ask_resend"), directory)
     officer = "j.martin@interieur.fr.example"
-    world.receive(Parsed(from_addr=officer, sender_verified=False, subject="Conservation"))
+    world.receive(request(from_addr=officer, sender_verified=False, subject="Conservation"))
     [row] = world.outbox()
     assert row.purpose == RESEND_REQUEST and row.key == "WK-2026-00001:resend_request:1"
     assert row.recipients == [officer, FR]
@@ -278,25 +267,25 @@ def test_ask_resend_policy_holds_the_case_and_names_the_official_address(
 
 
 SUPPRESSED = [
-    ("auto_reply", Parsed(kind="auto_reply", should_acknowledge=False,
+    ("auto_reply", request(kind="auto_reply", should_acknowledge=False,
                           auto_signals=("auto-submitted",))),
-    ("bounce", Parsed(kind="bounce", should_acknowledge=False,
+    ("bounce", request(kind="bounce", should_acknowledge=False,
                       from_addr="notifications@mx.fr.example")),
-    ("list_mail", Parsed(is_list=True)),
-    ("own_mail", Parsed(x_loop=OFFICIAL)),
-    ("own_mail", Parsed(message_id="wk.0123abcd@ncc.gov.example")),
-    ("own_mail", Parsed(from_addr=OFFICIAL)),
-    ("robot_sender", Parsed(from_addr="noreply@interieur.fr.example")),
-    ("robot_sender", Parsed(from_addr="MAILER-DAEMON@mx.fr.example")),
-    ("robot_sender", Parsed(from_addr="postmaster@interieur.fr.example")),
-    ("no_sender", Parsed(from_addr=None)),
+    ("list_mail", request(is_list=True)),
+    ("own_mail", request(x_loop=(OFFICIAL,))),
+    ("own_mail", request(message_id="wk.0123abcd@ncc.gov.example")),
+    ("own_mail", request(from_addr=OFFICIAL)),
+    ("robot_sender", request(from_addr="noreply@interieur.fr.example")),
+    ("robot_sender", request(from_addr="MAILER-DAEMON@mx.fr.example")),
+    ("robot_sender", request(from_addr="postmaster@interieur.fr.example")),
+    ("no_sender", request(from_addr=None)),
 ]
 
 
 @pytest.mark.parametrize(("reason", "parsed"), SUPPRESSED,
                          ids=[f"{r}-{i}" for i, (r, _) in enumerate(SUPPRESSED)])
 def test_no_automatic_mail_to_robots_lists_or_ourselves(
-    world: World, reason: str, parsed: Parsed
+    world: World, reason: str, parsed: ParsedMessage
 ) -> None:
     """Auto-replies, bounces, list mail, our own mail and robot senders get nothing; the
     suppression is an event and a log line with its reason."""
@@ -312,12 +301,12 @@ def test_no_automatic_mail_to_robots_lists_or_ourselves(
 def test_rate_limit_per_address_and_hour(world: World) -> None:
     """At most `smtp.max_auto_replies_per_hour` automatic mails to one address in an hour."""
     for i in range(7):
-        world.receive(Parsed(message_id=f"burst-{i}@interieur.fr.example"),
+        world.receive(request(message_id=f"burst-{i}@interieur.fr.example"),
                       now=T0 + timedelta(minutes=i))
     assert len(world.outbox()) == 5
     reasons = [e.data["reason"] for e in world.events("ack_suppressed")]
     assert reasons == ["rate_limited", "rate_limited"]
-    world.receive(Parsed(message_id="later@interieur.fr.example"),
+    world.receive(request(message_id="later@interieur.fr.example"),
                   now=T0 + timedelta(minutes=60, seconds=1))
     assert len(world.outbox()) == 6  # the first ack left the window
 
@@ -329,7 +318,7 @@ def test_pings_and_reminders_do_not_use_up_a_partners_reply_allowance(world: Wor
             enqueue(s, Draft(key=f"ping:{i}", purpose=PING, to=[FR], subject="Ping",
                              text="ping", auto_submitted="auto-generated"),
                     official_address=OFFICIAL, from_name="Desk", now=T0)
-    world.receive(Parsed(), now=T0 + timedelta(minutes=1))
+    world.receive(request(), now=T0 + timedelta(minutes=1))
     acks = [row for row in world.outbox() if row.purpose == ACK]
     assert len(acks) == 1
     assert world.events("ack_suppressed") == []
@@ -337,18 +326,18 @@ def test_pings_and_reminders_do_not_use_up_a_partners_reply_allowance(world: Wor
 
 def test_human_reply_history_and_sent_mail_get_nothing_and_no_event(world: World) -> None:
     """A follow-up in a case, history imported on a first run, and the Sent folder are silent."""
-    world.receive(Parsed())  # opens WK-2026-00001: its one acknowledgement
-    world.receive(Parsed(kind="reply", should_acknowledge=False,
+    world.receive(request())  # opens WK-2026-00001: its one acknowledgement
+    world.receive(request(kind="reply", should_acknowledge=False,
                          message_id="re@interieur.fr.example"), case_ref="WK-2026-00001")
-    world.receive(Parsed(message_id="old@interieur.fr.example"), live=False)
-    world.receive(Parsed(from_addr=OPERATOR, message_id="s@ncc.gov.example"), role="sent")
+    world.receive(request(message_id="old@interieur.fr.example"), live=False)
+    world.receive(request(from_addr=OPERATOR, message_id="s@ncc.gov.example"), role="sent")
     assert [row.purpose for row in world.outbox()] == [ACK]
     assert world.events("ack_suppressed") == []
 
 
 def test_request_without_a_case_is_recorded_as_suppressed(world: World) -> None:
     """A request the pipeline could not attach to a case gets no ack, with reason no_case."""
-    world.receive(Parsed(), open_case=False)
+    world.receive(request(), open_case=False)
     assert world.outbox() == []
     assert [e.data["reason"] for e in world.events("ack_suppressed")] == ["no_case"]
 
@@ -357,23 +346,23 @@ def test_planning_twice_for_one_message_plans_one_mail(
     world: World, sessions: sessionmaker[Session],
 ) -> None:
     """The ack's key is per message: planning again (a retried transaction) adds nothing."""
-    message_id = world.receive(Parsed())
+    message_id = world.receive(request())
     with transaction(sessions) as s:
         message = s.get(Message, message_id)
         case = s.scalar(select(Case))
         assert message is not None and case is not None
         plan_replies(s, Env(world.settings, world.directory, T0 + timedelta(seconds=5)),
-                     Incoming(message=message, parsed=cast(Any, Parsed()), case=case,
-                              opened=False, live=True, folder_role="inbox"))
+                     Incoming(message=message, parsed=request(), case=case,
+                              opened=False, live=True, folder_role="inbox"), move=move)
     assert len(world.outbox()) == 1
 
 
 def test_bounce_of_our_ack_marks_it_undelivered_links_the_case_and_alerts(world: World) -> None:
     """A DSN about our acknowledgement: the mail is undelivered, the DSN joins the case, and
     the operators are told which partner's address bounced and why."""
-    world.receive(Parsed())
+    world.receive(request())
     [ack] = world.outbox()
-    bounce = Parsed(kind="bounce", should_acknowledge=False, from_addr="mailer-daemon@mx.example",
+    bounce = request(kind="bounce", should_acknowledge=False, from_addr="mailer-daemon@mx.example",
                     message_id="dsn-1@mx.example", subject="Undelivered Mail Returned to Sender",
                     bounced_message_id=ack.message_id,
                     bounce_status="550 5.1.1 mailbox unknown")
@@ -394,22 +383,23 @@ def test_bounce_of_our_ack_marks_it_undelivered_links_the_case_and_alerts(world:
     assert [e.data["reason"] for e in world.events("ack_suppressed")] == ["bounce"]
     assert any(e["event"] == "mail_bounced" for e in logs)
     # A second notice about the same mail changes nothing and alerts nobody again.
-    world.receive(Parsed(kind="bounce", should_acknowledge=False, from_addr="postmaster@mx.example",
-                         message_id="dsn-2@mx.example", in_reply_to=ack.message_id),
+    world.receive(request(kind="bounce", should_acknowledge=False,
+                          from_addr="postmaster@mx.example", message_id="dsn-2@mx.example",
+                          in_reply_to=ack.message_id),
                   open_case=False)
     assert len(world.outbox()) == 2
 
 
 def test_bounce_of_an_operator_alert_is_not_alerted_about(world: World) -> None:
     """A bounced alert is marked undelivered but never causes another alert (no loop)."""
-    world.receive(Parsed())
+    world.receive(request())
     [ack] = world.outbox()
     robot = "mailer-daemon@x.example"
-    world.receive(Parsed(kind="bounce", should_acknowledge=False, from_addr=robot,
+    world.receive(request(kind="bounce", should_acknowledge=False, from_addr=robot,
                          message_id="dsn-1@x.example", bounced_message_id=ack.message_id,
                          bounce_status="550 no"), open_case=False)
     alert = world.outbox()[1]
-    world.receive(Parsed(kind="bounce", should_acknowledge=False, from_addr=robot,
+    world.receive(request(kind="bounce", should_acknowledge=False, from_addr=robot,
                          message_id="dsn-2@x.example", references=(alert.message_id,),
                          bounce_status="550 no such operator"), open_case=False)
     rows = world.outbox()
@@ -418,7 +408,7 @@ def test_bounce_of_an_operator_alert_is_not_alerted_about(world: World) -> None:
 
 def test_execution_started_confirmation_threads_after_the_ack(world: World) -> None:
     """`case start` plans one confirmation to the partner, In-Reply-To our ack, once."""
-    world.receive(Parsed(message_id="root@interieur.fr.example"))
+    world.receive(request(message_id="root@interieur.fr.example"))
     [ack] = world.outbox()
     started = T0 + timedelta(hours=1)
     for _ in range(2):
@@ -460,8 +450,8 @@ def test_templates_dir_overrides_one_file_and_keeps_the_others(
     (override_dir / "ack.en.txt").write_text(
         "Subject: Received [{{ ref }}]\n\nLocal wording for {{ ref }} & <{{ provider }}>\n")
     world = World(sessions, make_settings(db_url, templates_dir=str(override_dir)), directory)
-    world.receive(Parsed(from_addr=DE, country="DE", message_id="a@bka.de.example"))
-    world.receive(Parsed(message_id="b@interieur.fr.example"))
+    world.receive(request(from_addr=DE, country="DE", message_id="a@bka.de.example"))
+    world.receive(request(message_id="b@interieur.fr.example"))
     de_ack, fr_ack = world.outbox()
     assert mail_of(de_ack)["Subject"] == "Received [WK-2026-00001]"
     assert body_of(de_ack) == "Local wording for WK-2026-00001 & <Helix Mail GmbH>\n"
@@ -470,13 +460,13 @@ def test_templates_dir_overrides_one_file_and_keeps_the_others(
 
 def test_request_in_an_outgoing_case_is_not_acknowledged(world: World) -> None:
     """A partner's request-like answer inside our own outgoing case gets no ack, with a reason."""
-    world.receive(Parsed(message_id="first@interieur.fr.example"))
+    world.receive(request(message_id="first@interieur.fr.example"))
     with transaction(world.sessions) as s:
         case = s.scalar(select(Case))
         assert case is not None
         case.direction = "outgoing"
         reference = case.reference
-    world.receive(Parsed(message_id="second@interieur.fr.example"), case_ref=reference)
+    world.receive(request(message_id="second@interieur.fr.example"), case_ref=reference)
     assert len(world.outbox()) == 1
     assert [e.data["reason"] for e in world.events("ack_suppressed")] == ["outgoing_case"]
 
@@ -487,9 +477,9 @@ def test_official_resend_releases_a_held_case(
     """ask_resend: when the request comes again from the official address into the held case,
     the hold ends and the official address gets the acknowledgement."""
     world = World(sessions, make_settings(db_url, unverified_sender="ask_resend"), directory)
-    world.receive(Parsed(from_addr="j.martin@interieur.fr.example", sender_verified=False))
+    world.receive(request(from_addr="j.martin@interieur.fr.example", sender_verified=False))
     assert world.case("WK-2026-00001").status == "held"
-    world.receive(Parsed(message_id="again@interieur.fr.example"), case_ref="WK-2026-00001")
+    world.receive(request(message_id="again@interieur.fr.example"), case_ref="WK-2026-00001")
     resend, ack = world.outbox()
     assert resend.purpose == RESEND_REQUEST and ack.purpose == ACK
     assert ack.recipients == [FR] and ack.key == "WK-2026-00001:ack:2"

@@ -19,6 +19,7 @@ from structlog.testing import capture_logs
 
 from config.settings import Settings
 from daemon.adapters.smtp import Connection
+from daemon.cases.transitions import mail_sent
 from daemon.outbound.delivery import (
     Claimer,
     claim_due,
@@ -84,7 +85,7 @@ def events(sessions: sessionmaker[Session], kind: str) -> list[Event]:
 
 
 def deliver(settings: Settings, sessions: sessionmaker[Session], clock: ManualClock) -> int:
-    return asyncio.run(deliver_pending(settings, sessions, clock))
+    return asyncio.run(deliver_pending(settings, sessions, clock, on_sent=mail_sent))
 
 
 class CountingHandler(SinkHandler):
@@ -430,7 +431,7 @@ def test_a_lease_of_a_process_that_is_gone_is_released_and_the_mail_sent_at_once
         assert release_stale_claims(sessions, me, clock.now()) == 1
     [line] = [e for e in logs if e["event"] == "outbox_claims_released"]
     assert line["count"] == 1 and line["claimed_by"] == [gone.name]
-    assert asyncio.run(deliver_pending(settings, sessions, clock, me)) == 1
+    assert asyncio.run(deliver_pending(settings, sessions, clock, me, on_sent=mail_sent)) == 1
     [mail] = smtp_sink.handler.wait_for(1)
     assert str(mail.message["Message-ID"]).strip("<>") == first.message_id
     with sessions() as s:

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from structlog.testing import capture_logs
 
 from config.settings import Settings
+from daemon.cases.transitions import mail_sent
 from daemon.outbound.delivery import deliver_pending
 from daemon.process.clock import ManualClock
 from models import OutboxMail
@@ -126,7 +127,8 @@ def test_implicit_tls_with_the_configured_ca_delivers(
     """tls = ssl with `smtp.ca_file`: the certificate is checked against that CA, mail goes."""
     settings = settings_for(db_url, implicit, tls="ssl", ca_file=str(pki.ca))
     plan(sessions, settings)
-    assert asyncio.run(deliver_pending(settings, sessions, ManualClock(T0))) == 1
+    assert asyncio.run(deliver_pending(settings, sessions, ManualClock(T0),
+                                       on_sent=mail_sent)) == 1
     assert len(implicit.handler.wait_for(1)) == 1
     assert statuses(sessions) == [("sent", None)]
 
@@ -137,7 +139,8 @@ def test_implicit_tls_with_an_unknown_ca_sends_nothing(
     """A certificate the system CAs do not vouch for is refused: nothing sent, retry later."""
     settings = settings_for(db_url, implicit, tls="ssl")
     plan(sessions, settings)
-    assert asyncio.run(deliver_pending(settings, sessions, ManualClock(T0))) == 0
+    assert asyncio.run(deliver_pending(settings, sessions, ManualClock(T0),
+                                       on_sent=mail_sent)) == 0
     assert implicit.handler.received == []
     [(status, error)] = statuses(sessions)
     assert status == "pending" and error is not None and "CERTIFICATE_VERIFY_FAILED" in error
@@ -150,7 +153,8 @@ def test_starttls_and_login_deliver(
     settings = settings_for(db_url, starttls, tls="starttls", ca_file=str(pki.ca),
                             port=starttls.port, username="desk", password="smtp-secret")
     plan(sessions, settings, 3)
-    assert asyncio.run(deliver_pending(settings, sessions, ManualClock(T0))) == 3
+    assert asyncio.run(deliver_pending(settings, sessions, ManualClock(T0),
+                                       on_sent=mail_sent)) == 3
     assert len(starttls.handler.wait_for(3)) == 3
     assert starttls.logins == ["desk"]  # one connection, one login, for the burst
 
@@ -163,7 +167,8 @@ def test_wrong_password_keeps_mail_pending_without_leaking_it(
                             username="desk", password="wrong-secret")
     plan(sessions, settings)
     with capture_logs() as logs:
-        assert asyncio.run(deliver_pending(settings, sessions, ManualClock(T0))) == 0
+        assert asyncio.run(deliver_pending(settings, sessions, ManualClock(T0),
+                                           on_sent=mail_sent)) == 0
     assert starttls.handler.received == []
     [(status, error)] = statuses(sessions)
     assert status == "pending" and error is not None and "535" in error

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from config.settings import load_settings
+from daemon.cases.transitions import mail_sent
 from daemon.commands.status import collect
 from daemon.outbound.delivery import deliver_pending
 from daemon.process import jobs
@@ -51,7 +52,7 @@ def test_a_stopped_server_raises_the_condition_and_its_return_clears_it(
     clock = ManualClock(T0)
     plan(sessions, settings, n=3)
     smtp_sink.stop()
-    assert asyncio.run(deliver_pending(settings, sessions, clock)) == 0
+    assert asyncio.run(deliver_pending(settings, sessions, clock, on_sent=mail_sent)) == 0
     c = smtp_condition(sessions)
     assert c is not None and c.cleared_at is None
     assert c.subject == f"127.0.0.1:{smtp_sink.port}"
@@ -65,18 +66,19 @@ def test_a_stopped_server_raises_the_condition_and_its_return_clears_it(
     clock.advance(timedelta(seconds=20))
     plan(sessions, settings, n=1, purpose="resend_request")
     clock.advance(timedelta(seconds=20))
-    asyncio.run(deliver_pending(settings, sessions, clock))  # the new mail: still down
+    # the new mail: still down
+    asyncio.run(deliver_pending(settings, sessions, clock, on_sent=mail_sent))
     c = smtp_condition(sessions)
     assert c is not None and c.data["waiting"] == 4 and c.data["held"] == 4 and c.seen == 2
 
     smtp_sink.start()
     clock.advance(timedelta(minutes=2))
-    assert asyncio.run(deliver_pending(settings, sessions, clock)) == 4
+    assert asyncio.run(deliver_pending(settings, sessions, clock, on_sent=mail_sent)) == 4
     c = smtp_condition(sessions)
     assert c is not None and c.cleared_at is not None
     assert jobs.run_alerts(settings, sessions, clock) == 1
     assert jobs.run_alerts(settings, sessions, clock) == 0
-    assert asyncio.run(deliver_pending(settings, sessions, clock)) == 1
+    assert asyncio.run(deliver_pending(settings, sessions, clock, on_sent=mail_sent)) == 1
     received = smtp_sink.handler.wait_for(5)
     ids = Counter(str(m.message["Message-ID"]) for m in received)
     assert len(ids) == 5 and set(ids.values()) == {1}
@@ -97,13 +99,13 @@ def test_a_server_refusing_every_mail_is_a_condition_a_refused_recipient_is_not(
     plan(sessions, settings, n=2)
     smtp_sink.handler.fail_next("RCPT", "451 4.7.1 greylisted, come back later")
     smtp_sink.handler.fail_next("RCPT", "451 4.7.1 greylisted, come back later")
-    assert asyncio.run(deliver_pending(settings, sessions, clock)) == 0
+    assert asyncio.run(deliver_pending(settings, sessions, clock, on_sent=mail_sent)) == 0
     assert smtp_condition(sessions) is None
     assert [r.status for r in rows(sessions)] == ["pending", "pending"]
 
     smtp_sink.handler.fail_always("MAIL", "451 4.3.0 queue full, try again later")
     clock.advance(timedelta(minutes=5))
-    assert asyncio.run(deliver_pending(settings, sessions, clock)) == 0
+    assert asyncio.run(deliver_pending(settings, sessions, clock, on_sent=mail_sent)) == 0
     c = smtp_condition(sessions)
     assert c is not None and c.data["cause"] == "refused"
     assert "451 4.3.0 queue full" in c.detail
@@ -119,7 +121,7 @@ def test_a_refused_smtp_login_names_the_credentials(
     whose line says to check the user name and password."""
     settings = make_settings(db_url, smtp_sink, username="desk", password="wrong")
     plan(sessions, settings, n=1)
-    asyncio.run(deliver_pending(settings, sessions, ManualClock(T0)))
+    asyncio.run(deliver_pending(settings, sessions, ManualClock(T0), on_sent=mail_sent))
     c = smtp_condition(sessions)
     assert c is not None and c.data["cause"] == "login"
     with sessions() as s:

@@ -16,7 +16,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from config.settings import Settings
-from daemon.cases import deadlines
+from daemon.cases import deadlines, transitions
 from daemon.cases.references import allocate_reference
 from daemon.store import audit
 from daemon.store.audit import ACTOR
@@ -115,14 +115,16 @@ def _new_case(session: Session, o: Opening, *, direction: str, counterpart: str 
     prefix = o.settings.desk.case_prefix
     case = Case(
         reference=allocate_reference(session, prefix, opened_at.year),
-        direction=direction, status="new", historical=not o.live,
+        direction=direction, historical=not o.live,
         counterpart_address=counterpart[:320] if counterpart else None,
         contact_point_id=_contact_point_id(session, counterpart),
         subject=o.message.subject or "", root_message_id=o.message.message_id,
         flags=[], rules=[], details={}, opened_at=opened_at,
     )
+    transitions.move(case, transitions.NEW, why="opened")
     if not o.live:
-        case.status, case.closed_at, case.close_reason = "closed", opened_at, "imported as history"
+        transitions.move(case, transitions.CLOSED, why="imported as history")
+        case.closed_at, case.close_reason = opened_at, "imported as history"
     return case
 
 

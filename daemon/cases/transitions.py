@@ -1,9 +1,17 @@
-"""Case transitions an operator asks for, each one event in the caller's transaction.
+"""The state machine of a case, and the transitions an operator asks for.
 
-Every function checks first and changes second: a transition that does not apply raises
-`CaseError` (one line for the operator) before anything is written, and the caller's
-transaction is rolled back anyway. The same functions serve the `case` command and
-command-by-mail, so both leave the same audit trail.
+Every status a case can have, and the statuses it may go to from each, are data
+(`TRANSITIONS`); `move` is the one place in the daemon that assigns `Case.status`, and it
+refuses a move the table does not allow with `TransitionRefused`, one line for the
+operator. Opening (`cases/opening.py`), the hold and release of a request from an
+unverified sender (`outbound/replies.py`, given `move`) and the acknowledgement leaving
+(`outbound/delivery.py`, given `mail_sent`) go through it as the operator's transitions
+do. The outbound layer never imports this module: whoever composes it passes these in.
+
+The operator's functions check first and change second: a transition that does not apply
+raises a `CaseError` before anything is written, and the caller's transaction is rolled
+back anyway. The same functions serve the `case` command and command-by-mail, so both
+leave the same audit trail.
 """
 
 from __future__ import annotations
@@ -18,18 +26,96 @@ from sqlalchemy.orm import Session
 from config.settings import Settings
 from daemon.cases import deadlines
 from daemon.outbound import replies
+from daemon.outbound.outbox import ACK
 from daemon.store import audit
-from models import Case, Event
+from models import Case, Event, OutboxMail
 from parsers.result import REQUEST_TYPES
 
 log = structlog.get_logger("watchkeeper.cases")
 
-OPEN_STATUSES = ("new", "held", "acknowledged")
+# The statuses of a case.
+NEW = "new"  # opened, nothing sent yet
+HELD = "held"  # waiting for the request again from the partner's official address
+ACKNOWLEDGED = "acknowledged"  # our acknowledgement left
+STARTED = "started"  # execution started (an operator said so)
+ANSWERED = "answered"  # the data or the reply was sent (an operator said so)
+CLOSED = "closed"
+STATUSES = (NEW, HELD, ACKNOWLEDGED, STARTED, ANSWERED, CLOSED)
+
+# Where a case may go from each status; None is a case being opened. A closed case is
+# reopened at the stage it had reached (never `held`: the hold ended with the case).
+TRANSITIONS: dict[str | None, frozenset[str]] = {
+    None: frozenset({NEW}),
+    NEW: frozenset({HELD, ACKNOWLEDGED, STARTED, ANSWERED, CLOSED}),
+    HELD: frozenset({NEW, STARTED, ANSWERED, CLOSED}),
+    ACKNOWLEDGED: frozenset({HELD, STARTED, ANSWERED, CLOSED}),
+    STARTED: frozenset({ANSWERED, CLOSED}),
+    ANSWERED: frozenset({CLOSED}),
+    CLOSED: frozenset({NEW, ACKNOWLEDGED, STARTED, ANSWERED}),
+}
+# Statuses a case leaves only for one reason: a closed case only by being reopened.
+LEFT_ONLY_BY: dict[str, str] = {CLOSED: "reopen"}
+
+OPEN_STATUSES = (NEW, HELD, ACKNOWLEDGED)
 CALL_LOGGED = "call_logged"
+# Operator transitions that a closed case refuses until it is reopened.
+_NEEDS_OPEN = ("start", "answer")
+# For "already <status> (<word> <when>)".
+_SINCE = {STARTED: ("since", "started_at"), ANSWERED: ("on", "answered_at"),
+          CLOSED: ("on", "closed_at")}
 
 
 class CaseError(Exception):
     """A case operation that cannot be done; the message is one line for the operator."""
+
+
+class TransitionRefused(CaseError):
+    """A move the state machine does not allow (`TRANSITIONS`); nothing was changed."""
+
+    def __init__(self, case: Case, to: str, why: str, message: str) -> None:
+        super().__init__(message)
+        self.reference, self.from_status, self.to, self.why = case.reference, case.status, to, why
+
+
+def may_move(status: str | None, to: str, why: str) -> bool:
+    """Whether the state machine lets a case of `status` go to `to` for `why`."""
+    if status is not None and LEFT_ONLY_BY.get(status, why) != why:
+        return False
+    return to in TRANSITIONS.get(status, frozenset())
+
+
+def move(case: Case, to: str, *, why: str) -> str | None:
+    """Give the case the status `to`, for the reason `why` (the operator's action, or
+    what the desk did); returns the status it had. Refused with `TransitionRefused`
+    when the table does not allow it, before anything changes."""
+    previous = case.status
+    if not may_move(previous, to, why):
+        raise TransitionRefused(case, to, why, _refusal(case, to, why))
+    case.status = to
+    return previous
+
+
+def _refusal(case: Case, to: str, why: str) -> str:
+    ref, status = case.reference, case.status
+    if why == "reopen":
+        return f"{ref} is not closed (status {status}): nothing to reopen"
+    if status == to and to in _SINCE:
+        word, attribute = _SINCE[to]
+        return f"{ref} is already {to} ({word} {_iso(getattr(case, attribute))})"
+    if status == CLOSED and why in _NEEDS_OPEN:
+        return f"{ref} is closed: reopen it before you {why} it"
+    if status == ANSWERED and to == STARTED:
+        return f"{ref} is already answered: nothing left to start"
+    return f"{ref or 'a new case'} cannot go from {status or 'unopened'} to {to} ({why})"
+
+
+def mail_sent(session: Session, row: OutboxMail, case: Case, now: datetime) -> None:
+    """What a mail of the case leaving means for it (delivery's `on_sent`): our
+    acknowledgement makes a new case acknowledged."""
+    if row.purpose == ACK and case.acknowledged_at is None:
+        case.acknowledged_at = now
+        if case.status == NEW:
+            move(case, ACKNOWLEDGED, why="acknowledgement sent")
 
 
 def find_case(session: Session, reference: str, *, lock: bool = True) -> Case:
@@ -46,7 +132,7 @@ def find_case(session: Session, reference: str, *, lock: bool = True) -> Case:
 
 
 def _refuse_closed(case: Case, action: str) -> None:
-    if case.status == "closed":
+    if case.status == CLOSED:
         raise CaseError(f"{case.reference} is closed: reopen it before you {action} it")
 
 
@@ -62,14 +148,7 @@ def start(session: Session, case: Case, *, actor: str, now: datetime, settings: 
           directory: Any = None) -> Event:
     """Execution started: status `started`, `started_at`; the preservation period runs from
     now, and the partner is told (when the outgoing-mail and deadlines code provide it)."""
-    _refuse_closed(case, "start")
-    if case.status == "started":
-        raise CaseError(f"{case.reference} is already started (since "
-                        f"{_iso(case.started_at)})")
-    if case.status == "answered":
-        raise CaseError(f"{case.reference} is already answered: nothing left to start")
-    previous = case.status
-    case.status = "started"
+    previous = move(case, STARTED, why="start")
     case.started_at = now
     if directory is None:
         from daemon.store.directory import load_directory
@@ -84,11 +163,7 @@ def start(session: Session, case: Case, *, actor: str, now: datetime, settings: 
 
 def answer(session: Session, case: Case, *, actor: str, now: datetime) -> Event:
     """The request is answered (data or reply sent): status `answered`, `answered_at`."""
-    _refuse_closed(case, "answer")
-    if case.status == "answered":
-        raise CaseError(f"{case.reference} is already answered (on {_iso(case.answered_at)})")
-    previous = case.status
-    case.status = "answered"
+    previous = move(case, ANSWERED, why="answer")
     case.answered_at = now
     if case.first_response_at is None:
         case.first_response_at = now
@@ -98,10 +173,7 @@ def answer(session: Session, case: Case, *, actor: str, now: datetime) -> Event:
 def close(session: Session, case: Case, *, actor: str, now: datetime,
           reason: str | None = None) -> Event:
     """Close the case; no more reminders, prompts or warnings for it."""
-    if case.status == "closed":
-        raise CaseError(f"{case.reference} is already closed (on {_iso(case.closed_at)})")
-    previous = case.status
-    case.status = "closed"
+    previous = move(case, CLOSED, why="close")
     case.closed_at = now
     case.close_reason = (reason or "").strip() or None
     return _done(session, case, "case_closed", actor=actor, now=now, previous=previous,
@@ -110,18 +182,15 @@ def close(session: Session, case: Case, *, actor: str, now: datetime,
 
 def reopen(session: Session, case: Case, *, actor: str, now: datetime) -> Event:
     """Reopen a closed case at the stage it had reached before it was closed."""
-    if case.status != "closed":
-        raise CaseError(f"{case.reference} is not closed (status {case.status}): "
-                        "nothing to reopen")
     if case.answered_at is not None:
-        status = "answered"
+        status = ANSWERED
     elif case.started_at is not None:
-        status = "started"
+        status = STARTED
     elif case.acknowledged_at is not None:
-        status = "acknowledged"
+        status = ACKNOWLEDGED
     else:
-        status = "new"
-    case.status = status
+        status = NEW
+    move(case, status if case.status == CLOSED else case.status, why="reopen")
     case.closed_at = None
     return _done(session, case, "case_reopened", actor=actor, now=now,
                  closed_reason=case.close_reason)
@@ -180,7 +249,7 @@ def set_type(session: Session, case: Case, request_type: str, *, actor: str, now
     if clean not in REQUEST_TYPES:
         raise CaseError(f"unknown request type {request_type.strip()!r}: expected one of "
                         f"{', '.join(REQUEST_TYPES)}")
-    if case.status == "closed":
+    if case.status == CLOSED:
         raise CaseError(f"{case.reference} is closed: reopen it before you change its type")
     if case.request_type == clean:
         raise CaseError(f"{case.reference} is already of type {clean}")

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from config.settings import Settings
 from daemon.cases import opening
 from daemon.rules.intake import UNCLASSIFIED
-from daemon.rules.threads import clean_id, thread_ids
+from daemon.rules.threads import thread_ids
 from daemon.store import audit
 from models import Case, Message, TriageItem
 from parsers.directory import Directory
@@ -142,7 +142,7 @@ def _rest_of_thread(session: Session, first: Message) -> list[tuple[Message, Tri
         for m, item in waiting:
             if any(f[0] is m for f in found):
                 continue
-            ids = {i for i in (clean_id(m.message_id), *_refs(m)) if i}
+            ids = {i for i in (m.message_id, *_refs(m)) if i}
             if ids & known:
                 found.append((m, item))
                 known |= ids

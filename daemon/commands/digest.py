@@ -60,8 +60,9 @@ def run(args: argparse.Namespace) -> int:
 
 def _deliver(ctx: AppContext) -> int:
     """Hand the outbox to the sender now when an SMTP server is configured."""
+    from daemon.cases.transitions import mail_sent
     from daemon.outbound.delivery import deliver_pending
 
     if not ctx.settings.smtp.host:
         return 0
-    return asyncio.run(deliver_pending(ctx.settings, ctx.sessions, ctx.clock))
+    return asyncio.run(deliver_pending(ctx.settings, ctx.sessions, ctx.clock, on_sent=mail_sent))

@@ -18,8 +18,6 @@ text before anything is read or stored, and the token is never logged.
 
 from __future__ import annotations
 
-import email
-import email.policy
 import re
 from dataclasses import dataclass
 from datetime import UTC
@@ -38,7 +36,7 @@ from daemon.rules.origin import Policy, Proof, Relays, prove_origin
 from daemon.store import audit
 from daemon.store.audit import ACTOR
 from models import Case, Message
-from parsers.headers import read_headers
+from parsers.result import ParsedMessage
 
 log = structlog.get_logger("watchkeeper.mailcommands")
 
@@ -96,31 +94,12 @@ def is_operator(env: Env, address: str | None) -> bool:
     return address.strip().lower() in {a.strip().lower() for a in env.settings.desk.operators}
 
 
-def _own_text(parsed: Any, raw: bytes | None) -> str:
-    text = getattr(parsed, "own_text", None)
-    if isinstance(text, str):
-        return text
-    # A parse result without the field: read the plain body and drop quoted history.
-    from parsers.quoting import own_text
-
-    if not raw:
-        return ""
-    msg = email.message_from_bytes(raw, policy=email.policy.default)
-    body = msg.get_body(preferencelist=("plain",)) if hasattr(msg, "get_body") else None
-    try:
-        content = body.get_content() if body is not None else ""
-    except (LookupError, ValueError):
-        content = ""
-    return own_text(content if isinstance(content, str) else "")
-
-
-def _case_tag(env: Env, parsed: Any) -> str | None:
-    tag = getattr(parsed, "case_ref", None)
-    if tag:
-        return str(tag)
-    subject = getattr(parsed, "subject", None) or ""
+def _case_tag(env: Env, parsed: ParsedMessage) -> str | None:
+    """The parser's case tag, else a tag in brackets in the subject in any letter case."""
+    if parsed.case_ref:
+        return parsed.case_ref
     prefix = re.escape(env.settings.desk.case_prefix)
-    found = re.search(rf"\[({prefix}-\d{{4}}-\d{{5}})\]", subject, re.IGNORECASE)
+    found = re.search(rf"\[({prefix}-\d{{4}}-\d{{5}})\]", parsed.subject, re.IGNORECASE)
     return found[1].upper() if found else None
 
 
@@ -134,10 +113,10 @@ def apply_mail_commands(session: Session, env: Env, incoming: Incoming) -> str |
     message, parsed = incoming.message, incoming.parsed
     if incoming.folder_role != "inbox" or not incoming.live:
         return None
-    sender = getattr(parsed, "from_addr", None) or message.from_addr
+    sender = parsed.from_addr or message.from_addr
     if sender is None or not is_operator(env, sender):
         return None
-    token, text = split_auth(_own_text(parsed, message.raw))
+    token, text = split_auth(parsed.own_text)
     if token is not None:
         _redact(message, token)  # whatever follows: the token is never stored
     tag = _case_tag(env, parsed)
@@ -147,7 +126,7 @@ def apply_mail_commands(session: Session, env: Env, incoming: Incoming) -> str |
     if not commands:
         return None
     sender = sender.strip().lower()
-    proof = _prove(env.settings.desk, message, sender, token)
+    proof = _prove(env.settings.desk, parsed, sender, token)
     if not proof.proven:
         _refuse(session, env, incoming, sender, tag, commands, proof)
         return REFUSED
@@ -175,7 +154,8 @@ def policy(desk: DeskSettings) -> Policy:
                   relays=Relays.of(desk.internal_relays))
 
 
-def _prove(desk: DeskSettings, message: Message, sender: str, token: str | None) -> Proof:
+def _prove(desk: DeskSettings, parsed: ParsedMessage, sender: str,
+           token: str | None) -> Proof:
     expected: str | None = None
     problem: str | None = None
     if "secret" in desk.command_auth:
@@ -183,7 +163,7 @@ def _prove(desk: DeskSettings, message: Message, sender: str, token: str | None)
             expected = desk.operator_token(sender)
         except ConfigError as exc:
             problem = str(exc)
-    return prove_origin(read_headers(message.raw or b""), sender, policy(desk),
+    return prove_origin(parsed.headers, sender, policy(desk),
                         token_given=token, token_expected=expected,
                         token_problem=problem)
 

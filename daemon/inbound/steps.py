@@ -16,7 +16,7 @@ import structlog
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from daemon.cases import deadlines, opening
+from daemon.cases import deadlines, opening, transitions
 from daemon.duties import ping
 from daemon.inbound.work import AlreadyStored, Incoming, PoisonMail, StopPipeline, Work
 from daemon.outbound import replies
@@ -27,16 +27,15 @@ from daemon.rules.threads import (
     MLA_NOTICE,
     PRESERVATION_TYPES,
     authentication_failed,
-    clean_id,
-    header_values,
     new_request_in_thread,
-    quoted_own_ids,
+    own_ids,
     same_counterpart,
     thread_ids,
 )
 from daemon.store import audit
 from daemon.store.audit import ACTOR
 from models import Case, Message, OutboxMail, TriageItem
+from parsers.headers import read_headers
 from parsers.message import parse_message
 from parsers.result import AttachmentInfo, ParsedMessage
 
@@ -96,24 +95,25 @@ def store(session: Session, w: Work) -> Work:
 
 
 def _header_message_id(raw: bytes) -> str | None:
-    values = header_values(raw, "Message-ID")
-    mid = clean_id(values[0]) if values else None
+    """The Message-ID before the message is parsed, from the parser's header reader: a
+    rebuilt folder is matched by it, and the row is indexed by it from the start."""
+    mid = read_headers(raw).message_id
     return mid if mid is not None and len(mid) <= 998 else None
 
 
 def parse(session: Session, w: Work) -> Work:
     """Parse the bytes (never raises) and copy the facts the database indexes."""
     assert w.message is not None
-    parsed = parse_message(w.fetched.raw, w.env.directory,
-                           case_prefix=w.env.settings.desk.case_prefix)
+    desk = w.env.settings.desk
+    parsed = parse_message(w.fetched.raw, w.env.directory, case_prefix=desk.case_prefix,
+                           own_domain=desk.official_address.rpartition("@")[2] or None)
     m = w.message
     mid = parsed.message_id
     if mid is not None and len(mid) > 998:
         raise PoisonMail(f"Message-ID is {len(mid)} characters long (at most 998)")
     m.message_id = mid
-    m.in_reply_to = clean_id(parsed.in_reply_to)
-    refs = [r for r in (clean_id(x) for x in parsed.references) if r]
-    m.references = " ".join(refs) or None
+    m.in_reply_to = parsed.in_reply_to
+    m.references = " ".join(parsed.references) or None
     m.from_addr = parsed.from_addr[:320] if parsed.from_addr else None
     m.subject = parsed.subject
     sent = parsed.date
@@ -186,7 +186,7 @@ def recognise_robot(session: Session, w: Work) -> Work:
     case or a triage item, and a case tag they quote raises no suspicion."""
     if w.fetched.role != "inbox" or w.ours:
         return w
-    facts = MailFacts.of(_parsed(w), w.fetched.raw)
+    facts = MailFacts.of(_parsed(w))
     robot = intake.robot_reason(facts, w.env.settings.desk.official_address)
     if robot is None:
         return w
@@ -213,7 +213,7 @@ def classify(session: Session, w: Work) -> Work:
     in_directory = bool(sender) and w.env.directory.owner_of(sender or "") is not None
     if in_directory:
         rules = (*rules, "sender_in_directory")
-        results = header_values(w.fetched.raw, "Authentication-Results")
+        results = parsed.headers.authentication_results
         if results and authentication_failed(
             results, sender, w.env.settings.desk.trusted_authserv_id
         ):
@@ -274,7 +274,7 @@ def thread(session: Session, w: Work) -> Work:
     if w.robot is not None:
         # An out-of-office quoting the subject, a non-delivery report from a postmaster:
         # joined through a Message-ID of ours it returns or quotes, or left alone.
-        quoted = quoted_own_ids(w.fetched.raw, w.env.settings.desk.official_address)
+        quoted = own_ids(parsed.quoted_ids, w.env.settings.desk.official_address)
         case = _case_by_references(session, quoted, w.message.id) if quoted else None
         if case is not None:
             return dataclasses.replace(w, case=case, rules=w.fired("thread_by_quoted_id"))
@@ -474,5 +474,5 @@ def plan_replies(session: Session, w: Work) -> Work:
     replies.plan_replies(session, w.env, Incoming(
         message=w.message, parsed=_parsed(w), case=w.case, opened=w.opened,
         live=w.fetched.live, folder_role=w.fetched.role, rules=w.rules,
-    ))
+    ), move=transitions.move)
     return w

@@ -1,5 +1,7 @@
 """Mail going out: the outbox (planning, one row per mail), replies and alerts decided
 for incoming mail, templates, and delivery through the SMTP adapter.
 
-May import: adapters, rules, store, process.clock, parsers, models, config.
+May import: adapters, rules, store, process.clock, inbound.work, parsers, models, config.
+Never the case layer: what mail going out changes in a case (held, released,
+acknowledged) goes through the state machine its callers hand in (hooks.py).
 """

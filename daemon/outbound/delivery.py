@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from config.settings import ConfigError, Settings, SmtpSettings
 from daemon.adapters.imap import Mailbox, MailboxError
 from daemon.adapters.smtp import PERMANENT, SENT, TEMPORARY, Connection, Outcome, SmtpUnavailable
-from daemon.outbound.outbox import ACK
+from daemon.outbound.hooks import OnSent
 from daemon.outbound.replies import alert_delivery_failure
 from daemon.process.clock import Clock
 from daemon.store import audit, conditions
@@ -200,12 +200,12 @@ class Unrecorded:
         return bool(self.sent) or self.interrupted
 
     def flush(self, settings: Settings, sessions: sessionmaker[Session], clock: Clock,
-              me: Claimer) -> None:
+              me: Claimer, on_sent: OnSent) -> None:
         """Record the accepted mails as sent, then give back what was left unsent; raises
         the database's error (keeping the rest) while it is still away."""
         while self.sent:
             item, outcome, at = self.sent[0]
-            record(settings, sessions, clock, item, outcome, at=at)
+            record(settings, sessions, clock, item, outcome, on_sent=on_sent, at=at)
             self.sent.pop(0)
         if self.interrupted:
             given = give_back(sessions, me)
@@ -216,9 +216,9 @@ class Unrecorded:
 
 
 def record(settings: Settings, sessions: sessionmaker[Session], clock: Clock, item: Claimed,
-           outcome: Outcome, *, at: datetime | None = None) -> None:
+           outcome: Outcome, *, on_sent: OnSent, at: datetime | None = None) -> None:
     """Write what happened to one mail (`at`, by default now), with its event, log line
-    and alert."""
+    and alert; a mail of a case that left is reported to the case layer (`on_sent`)."""
     now = at if at is not None else clock.now()
     with transaction(sessions) as session:
         row = session.get(OutboxMail, item.id)
@@ -229,7 +229,7 @@ def record(settings: Settings, sessions: sessionmaker[Session], clock: Clock, it
         ref = case.reference if case is not None else None
         deadline = give_up_at(settings.smtp, row.created_at)
         if outcome.result == SENT:
-            _record_sent(session, settings, now, row, case, outcome)
+            _record_sent(session, settings, now, row, case, outcome, on_sent)
         elif outcome.result == PERMANENT or now >= deadline:
             error = outcome.error or "unknown error"
             if outcome.result == TEMPORARY:
@@ -257,17 +257,15 @@ def record(settings: Settings, sessions: sessionmaker[Session], clock: Clock, it
 
 
 def _record_sent(session: Session, settings: Settings, now: datetime, row: OutboxMail,
-                 case: Case | None, outcome: Outcome) -> None:
+                 case: Case | None, outcome: Outcome, on_sent: OnSent) -> None:
     row.status = "sent"
     row.sent_at = now
     accepted = [a for a in row.recipients if a not in dict(outcome.refused)]
     row.last_error = ("refused: " + "; ".join(f"{a}: {e}" for a, e in outcome.refused)
                       if outcome.refused else None)
     ref = case.reference if case is not None else None
-    if case is not None and row.purpose == ACK and case.acknowledged_at is None:
-        case.acknowledged_at = now
-        if case.status == "new":
-            case.status = "acknowledged"
+    if case is not None:
+        on_sent(session, row, case, now)
     audit.record(session, "mail_sent", at=now, actor=ACTOR, case=case, outbox=row.key,
                  purpose=row.purpose, message_id=row.message_id, to=accepted,
                  attempts=row.attempts)
@@ -309,24 +307,27 @@ def copy_to_sent(settings: Settings, mails: list[Claimed]) -> int:
 
 
 async def _deliver_burst(settings: Settings, sessions: sessionmaker[Session], clock: Clock,
-                         batch: list[Claimed], unrecorded: Unrecorded) -> tuple[int, bool]:
+                         batch: list[Claimed], unrecorded: Unrecorded,
+                         on_sent: OnSent) -> tuple[int, bool]:
     """Send a claimed batch over one connection, then copy what went to the Sent folder
     when configured. Returns (sent, server reachable)."""
     delivered: list[Claimed] = []
     try:
-        return await _send_burst(settings, sessions, clock, batch, delivered, unrecorded)
+        return await _send_burst(settings, sessions, clock, batch, delivered, unrecorded,
+                                 on_sent)
     finally:
         if settings.imap.append_sent and settings.imap.host and delivered:
             await asyncio.to_thread(copy_to_sent, settings, delivered)
 
 
 def _record_or_keep(settings: Settings, sessions: sessionmaker[Session], clock: Clock,
-                    item: Claimed, outcome: Outcome, unrecorded: Unrecorded) -> None:
+                    item: Claimed, outcome: Outcome, unrecorded: Unrecorded,
+                    on_sent: OnSent) -> None:
     """Record a mail the server accepted; if the database fails, keep it (and its lease)
     to be recorded when the database answers, and stop the burst with the error."""
     at = clock.now()
     try:
-        record(settings, sessions, clock, item, outcome, at=at)
+        record(settings, sessions, clock, item, outcome, on_sent=on_sent, at=at)
     except DATABASE_ERRORS:
         unrecorded.sent.append((item, outcome, at))
         log.warning("mail_sent_unrecorded", key=item.key, purpose=item.purpose,
@@ -337,7 +338,7 @@ def _record_or_keep(settings: Settings, sessions: sessionmaker[Session], clock: 
 
 async def _send_burst(settings: Settings, sessions: sessionmaker[Session], clock: Clock,
                       batch: list[Claimed], delivered: list[Claimed],
-                      unrecorded: Unrecorded) -> tuple[int, bool]:
+                      unrecorded: Unrecorded, on_sent: OnSent) -> tuple[int, bool]:
     secret = settings.smtp.secret() if settings.smtp.username else ""
     try:
         async with Connection(settings.smtp, secret) as smtp:
@@ -348,11 +349,12 @@ async def _send_burst(settings: Settings, sessions: sessionmaker[Session], clock
                 if outcome.result == SENT:
                     sent += 1
                     delivered.append(item)
-                    _record_or_keep(settings, sessions, clock, item, outcome, unrecorded)
+                    _record_or_keep(settings, sessions, clock, item, outcome, unrecorded,
+                                    on_sent)
                     if sent == 1:
                         smtp_answered(settings, sessions, clock.now())
                 else:
-                    record(settings, sessions, clock, item, outcome)
+                    record(settings, sessions, clock, item, outcome, on_sent=on_sent)
                     if outcome.result == TEMPORARY and outcome.whole_mail:
                         refusals.append(outcome)
                 if outcome.connection_lost or not smtp.connected:
@@ -360,7 +362,7 @@ async def _send_burst(settings: Settings, sessions: sessionmaker[Session], clock
                     lost = Outcome(TEMPORARY, f"connection lost: {outcome.error}",
                                    connection_lost=True)
                     for rest in batch[position + 1:]:
-                        record(settings, sessions, clock, rest, lost)
+                        record(settings, sessions, clock, rest, lost, on_sent=on_sent)
                     smtp_failed(settings, sessions, clock.now(), UNREACHABLE,
                                 lost.error or "connection lost")
                     return sent, False
@@ -379,7 +381,7 @@ async def _send_burst(settings: Settings, sessions: sessionmaker[Session], clock
             log.warning("smtp_unavailable", host=settings.smtp.host, port=settings.smtp.port,
                         error=outcome.error, pending=len(batch))
         for item in batch:
-            record(settings, sessions, clock, item, outcome)
+            record(settings, sessions, clock, item, outcome, on_sent=on_sent)
         smtp_failed(settings, sessions, clock.now(), LOGIN if exc.login_refused else UNREACHABLE,
                     str(exc))
         return 0, False
@@ -417,8 +419,10 @@ def smtp_answered(settings: Settings, sessions: sessionmaker[Session], now: date
 
 async def deliver_pending(settings: Settings, sessions: sessionmaker[Session], clock: Clock,
                           claimer: Claimer | None = None,
-                          unrecorded: Unrecorded | None = None) -> int:
+                          unrecorded: Unrecorded | None = None, *, on_sent: OnSent) -> int:
     """Send every outbox mail that is due; returns how many were accepted by the server.
+    What a sent mail means for its case is the case layer's to say (`on_sent`, given
+    `daemon.cases.transitions.mail_sent` by the service and the commands).
 
     A database error ends the call (raised). What it left unrecorded is kept in
     `unrecorded` and written first by the next call, before anything else is claimed: a
@@ -427,12 +431,13 @@ async def deliver_pending(settings: Settings, sessions: sessionmaker[Session], c
     pending = unrecorded if unrecorded is not None else Unrecorded()
     total = 0
     try:
-        pending.flush(settings, sessions, clock, who)
+        pending.flush(settings, sessions, clock, who, on_sent)
         for _ in range(MAX_BURSTS_PER_CALL):
             batch = claim_due(settings, sessions, clock.now(), settings.smtp.burst_size, who)
             if not batch:
                 break
-            sent, reachable = await _deliver_burst(settings, sessions, clock, batch, pending)
+            sent, reachable = await _deliver_burst(settings, sessions, clock, batch, pending,
+                                                   on_sent)
             total += sent
             if not reachable:
                 break

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from config.settings import Settings
 from daemon.inbound.work import Env, Incoming
+from daemon.outbound.hooks import Move
 from daemon.outbound.outbox import (
     ACK,
     DELIVERY_FAILURE_ALERT,
@@ -134,12 +135,13 @@ def _suppressed(session: Session, env: Env, incoming: Incoming, facts: MailFacts
 # ---------------------------------------------------------------------------- the step
 
 
-def plan_replies(session: Session, env: Env, incoming: Incoming) -> None:
+def plan_replies(session: Session, env: Env, incoming: Incoming, *, move: Move) -> None:
     """Plan acknowledgements, resend requests and alerts for one live message, or record
-    why none is sent. Runs inside the message's transaction."""
+    why none is sent. Runs inside the message's transaction; a case is held or released
+    through `move`, the case layer's state machine."""
     if not incoming.live or incoming.folder_role != "inbox":
         return
-    parsed = MailFacts.of(incoming.parsed, incoming.message.raw)
+    parsed = MailFacts.of(incoming.parsed)
     if "authentication_failed" in incoming.rules:
         # The pipeline found the sender's domain failing DMARC/DKIM: not the directory's.
         parsed = dataclasses.replace(parsed, sender_verified=False)
@@ -169,14 +171,14 @@ def plan_replies(session: Session, env: Env, incoming: Incoming) -> None:
     assert case is not None
     if parsed.sender_verified and case.status == "held":
         # The request came again from an official address: the hold is over.
-        case.status = "new"
+        move(case, "new", why="released")
         audit.record(session, "case_released", at=env.now, actor=ACTOR, case=case,
                      message=incoming.message, sender=parsed.from_addr)
         log.info("case_released", case=case.reference, sender=parsed.from_addr)
     if not parsed.sender_verified:
         _add_flag(case, UNVERIFIED_FLAG)
         if settings.desk.unverified_sender == "ask_resend":
-            plan_resend_request(session, env, incoming, parsed)
+            plan_resend_request(session, env, incoming, parsed, move=move)
             return
     plan_ack(session, env, incoming, parsed)
 
@@ -267,7 +269,7 @@ def plan_ack(session: Session, env: Env, incoming: Incoming,
 
 
 def plan_resend_request(session: Session, env: Env, incoming: Incoming,
-                        facts: MailFacts | None = None) -> OutboxMail:
+                        facts: MailFacts | None = None, *, move: Move) -> OutboxMail:
     """Policy `ask_resend`: ask an unverified sender to resend from their country's
     official address, and hold the case until they do."""
     parsed = facts or MailFacts.of(incoming.parsed)
@@ -307,7 +309,7 @@ def plan_resend_request(session: Session, env: Env, incoming: Incoming,
                   from_name=settings.desk.name, now=env.now, case=case)
     previous = case.status
     if case.status in ("new", "acknowledged"):
-        case.status = "held"
+        move(case, "held", why="resend requested")
     audit.record(session, "resend_requested", at=env.now, actor=ACTOR, case=case,
                  message=message, outbox=row.key, message_id=row.message_id,
                  to=list(row.recipients), official=_official_addresses(env.directory, country))

@@ -23,6 +23,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from config.settings import Settings
 from daemon.adapters.imap import Mailbox, MailboxError
+from daemon.cases.transitions import mail_sent
 from daemon.inbound import login
 from daemon.inbound.sync import Folder, PassResult, record_error, record_idle, sync_folder
 from daemon.outbound import delivery as sender
@@ -193,11 +194,12 @@ class Service:
         """Send what is due; then tell the operators what the conditions say (an outage
         that just ended, say) and send that too."""
         sent = asyncio.run(sender.deliver_pending(self.settings, self.sessions, self.clock,
-                                                  self.claimer, self.unrecorded))
+                                                  self.claimer, self.unrecorded,
+                                                  on_sent=mail_sent))
         if jobs.run_alerts(self.settings, self.sessions, self.clock):
             sent += asyncio.run(sender.deliver_pending(self.settings, self.sessions,
                                                        self.clock, self.claimer,
-                                                       self.unrecorded))
+                                                       self.unrecorded, on_sent=mail_sent))
         if sent:
             log.info("outbox_delivered", sent=sent)
 
@@ -378,7 +380,8 @@ class Service:
         error = "the database is unavailable"
         if self.unrecorded and self.database.available:
             try:
-                self.unrecorded.flush(self.settings, self.sessions, self.clock, self.claimer)
+                self.unrecorded.flush(self.settings, self.sessions, self.clock, self.claimer,
+                                      mail_sent)
             except DATABASE_ERRORS as exc:
                 error = _one_line(exc)
         if self.unrecorded.sent:  # leases alone need nothing: the next start ends them

@@ -9,25 +9,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 
+from parsers import msgids
 from parsers.directory import Directory
-from parsers.headers import AuthenticationResults, MethodResult, parse_authentication_results
-
-# Moved to parsers.headers (one reading of the header section); kept here for the pipeline.
-from parsers.headers import header_values as header_values
-
-_MSGID = re.compile(r"<([^<>\s]+)>")
-
-
-def clean_id(mid: str | None) -> str | None:
-    """A Message-ID without angle brackets or blanks, or None."""
-    if not mid:
-        return None
-    text = mid.strip()
-    found = _MSGID.search(text)
-    if found:
-        text = found.group(1)
-    text = text.strip("<> \t\r\n")
-    return text or None
+from parsers.headers import AuthenticationResults, MethodResult
 
 
 def thread_ids(in_reply_to: str | None, references: Iterable[str]) -> tuple[str, ...]:
@@ -35,18 +19,25 @@ def thread_ids(in_reply_to: str | None, references: Iterable[str]) -> tuple[str,
     from the newest back to the root), without duplicates."""
     out: list[str] = []
     for mid in (in_reply_to, *reversed(tuple(references))):
-        found = clean_id(mid)
+        found = msgids.clean(mid)
         if found and found not in out:
             out.append(found)
     return tuple(out)
 
 
+def own_ids(ids: Iterable[str], official_address: str) -> tuple[str, ...]:
+    """Those of `ids` that are of the shape of our own Message-IDs (`wk.<hex>@<our
+    domain>`), as the parser found them quoted in a message (`ParsedMessage.quoted_ids`)."""
+    domain = re.escape(official_address.rpartition("@")[2].lower())
+    shape = re.compile(rf"wk\.[0-9a-f]{{8,64}}@{domain}")
+    return tuple(i for i in ids if shape.fullmatch(i))
+
+
 def quoted_own_ids(raw: bytes | None, official_address: str) -> tuple[str, ...]:
-    """Our own Message-IDs (`wk.<hex>@<our domain>`) anywhere in the raw message: a bounce
-    returns our mail, an automatic reply often quotes its headers."""
-    domain = re.escape(official_address.rpartition("@")[2].lower().encode())
-    found = re.findall(rb"<(wk\.[0-9a-f]{8,64}@" + domain + rb")>", (raw or b"").lower())
-    return tuple(dict.fromkeys(q.decode("ascii") for q in found))
+    """Our own Message-IDs anywhere in a raw message, found by the parsers' scan
+    (`parsers.msgids.quoted`): for the bounce handling, which has the stored bytes."""
+    domain = official_address.rpartition("@")[2]
+    return own_ids(msgids.quoted(raw, domain), official_address)
 
 
 EXTENSION = "preservation_extension"
@@ -85,9 +76,11 @@ def same_counterpart(directory: Directory, sender: str | None, counterpart: str 
 
 
 def authentication_failed(
-    results: Sequence[str], from_addr: str | None, trusted_authserv_id: str | None
+    results: Sequence[AuthenticationResults], from_addr: str | None,
+    trusted_authserv_id: str | None,
 ) -> bool:
-    """True when the receiving server reports DMARC or DKIM failure for the sender.
+    """True when the receiving server reports DMARC or DKIM failure for the sender (the
+    Authentication-Results fields as the parser read them, topmost first).
 
     Only the header of the configured `authserv-id` counts (anyone can write the others);
     without one configured, only the topmost header, which the receiving server adds.
@@ -95,8 +88,7 @@ def authentication_failed(
     `daemon.rules.origin`, which also asks where in the header a verdict lies.
     """
     chosen: list[AuthenticationResults] = []
-    for position, value in enumerate(results):
-        found = parse_authentication_results(value, position)
+    for found in results:
         if trusted_authserv_id:
             if found.authserv_id == trusted_authserv_id.strip().lower():
                 chosen.append(found)
