@@ -297,8 +297,8 @@ def dsn_for(returned: bytes, recipient: str) -> bytes:
         f"\r\n--{boundary}--\r\n").encode()
 
 
-def test_bounce_of_our_ack_is_linked_marked_undelivered_and_alerted(desk: Desk) -> None:
-    """A DSN returning our acknowledgement joins the case, marks the ack undelivered, alerts
+def test_bounce_of_our_ack_is_linked_marked_bounced_and_alerted(desk: Desk) -> None:
+    """A DSN returning our acknowledgement joins the case, marks the ack bounced, alerts
     the operators, and is itself never answered."""
     request = request_mail(5, sender=FR)
     desk.dovecot.append(request.as_bytes())
@@ -317,7 +317,7 @@ def test_bounce_of_our_ack_is_linked_marked_undelivered_and_alerted(desk: Desk) 
     assert alert.message["Subject"].startswith("[watchkeeper] acknowledgement to FR bounced: ")
     assert "5.1.1" in alert.message["Subject"]
     ack_row = next(r for r in desk.outbox() if r.purpose == ACK)
-    assert ack_row.status == "undelivered" and ack_row.case_id == case.id
+    assert ack_row.status == "bounced" and ack_row.case_id == case.id
     with desk.sessions() as s:
         stored = s.scalar(select(Message).where(Message.case_id == case.id,
                                                 Message.from_addr.like("mailer-daemon%")))
