@@ -209,24 +209,14 @@ def check_conditions(session: Session, settings: Settings, now: datetime,
     return reasons
 
 
-def check_quarantine(session: Session, settings: Settings, now: datetime,
-                     health: Health) -> list[Reason]:
-    """Quarantined mail waits for an operator."""
+def check_intake(session: Session, settings: Settings, now: datetime,
+                 health: Health) -> list[Reason]:
+    """Mail waiting for an operator's decision: quarantined mail, triage items and
+    unclassified cases (counted here; quarantined mail that waits too long is a condition,
+    each triage item and unclassified case is prompted for by the reminders)."""
     health.quarantined = session.scalar(
         select(func.count(Message.id)).where(Message.quarantined.is_(True),
                                              Message.released_at.is_(None))) or 0
-    if not health.quarantined:
-        return []
-    return [(DEGRADED, f"{health.quarantined} quarantined message"
-             f"{'s' if health.quarantined > 1 else ''} wait for an operator "
-             "(watchkeeper quarantine list)")]
-
-
-
-def check_intake(session: Session, settings: Settings, now: datetime,
-                 health: Health) -> list[Reason]:
-    """Mail waiting for an operator's decision: triage items and unclassified cases
-    (counted here; each is prompted for by the reminders when it waits too long)."""
     health.triage_open = session.scalar(
         select(func.count(TriageItem.id)).where(TriageItem.status == "open")) or 0
     health.unclassified_cases = session.scalar(
@@ -266,7 +256,6 @@ CHECKS: tuple[Check, ...] = (
     check_conditions,
     check_folders,
     check_outbox,
-    check_quarantine,
     check_intake,
     check_upcoming,
 )
