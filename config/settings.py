@@ -251,6 +251,7 @@ class DeskSettings(Section):
     supervisors: tuple[str, ...] = ()
     unverified_sender: Literal["accept_and_flag", "ask_resend"] = "accept_and_flag"
     triage_alert_minutes: int = Field(30, ge=1)
+    quarantine_alert_minutes: int = Field(15, ge=0)
     office_phone: str = ""
     after_hours_phone: str = ""
     office_hours: str = "Mon-Fri 08:00-18:00"

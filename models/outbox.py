@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import JSON, Boolean, ForeignKey, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base
 
-OUTBOX_STATUSES = ("pending", "sent", "failed", "undelivered")
+# pending: waits to be sent; sent: the SMTP server took it; failed: refused for good when
+# sent; bounced: taken, then returned by the partner's system (a final delivery failure).
+# A delay notice leaves a sent mail sent and fills `delayed_at` and `delivery_report`.
+OUTBOX_STATUSES = ("pending", "sent", "failed", "bounced")
 
 
 class OutboxMail(Base):
@@ -40,3 +44,7 @@ class OutboxMail(Base):
     # that is gone leaves it behind, and the next sender takes the mail at once.
     claimed_by: Mapped[str | None] = mapped_column(String(300))
     claimed_until: Mapped[datetime | None]
+    # The last delivery report about this mail after it left (a delay or a bounce): its
+    # action, status, diagnostic, reporting system, recipients and when it was read.
+    delayed_at: Mapped[datetime | None]
+    delivery_report: Mapped[dict[str, Any] | None] = mapped_column(JSON)

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import parseaddr
 
+import phonenumbers
+
 from parsers.directory import ContactPoint, Directory
 
 OFFICE_NUMBER = "office number"
@@ -142,6 +144,36 @@ def _choose(cp: ContactPoint, at: datetime) -> CallChoice | None:
                 fallback=position > 0,
             )
     return None
+
+
+def display_phone(e164: str) -> str:
+    """+33600000011 as "+33 6 00 00 00 11"; left as it is when it does not parse."""
+    try:
+        number = phonenumbers.parse(e164, None)
+    except phonenumbers.NumberParseException:
+        return e164
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
+def call_line(country: str | None, reference: str, choice: CallChoice | None, *,
+              secondary: bool = False) -> str:
+    """The operator's one-line instruction, e.g. "CALL FR about WK-2026-00042 now: +33 6 00
+    00 00 11 (after-hours number; 23:14 in Paris, outside office hours Mon-Fri 09:00-18:00)".
+    The call prompts and the bounce alerts say it the same way."""
+    country = country or "the partner"
+    if choice is None:
+        return f"CALL {country} about {reference} now: no phone number in the directory"
+    local = choice.local_time
+    city = choice.contact_point.timezone.rpartition("/")[2].replace("_", " ")
+    inside = "inside" if choice.in_office_hours else "outside"
+    which = "secondary contact point, " if secondary and choice.contact_point.role != "primary" \
+        else ""
+    fallback = " (the other number is missing)" if choice.fallback else ""
+    return (
+        f"CALL {country} about {reference} now: {display_phone(choice.phone)} "
+        f"({which}{choice.reason}{fallback}; {local:%H:%M} in {city}, "
+        f"{inside} office hours {choice.office_hours})"
+    )
 
 
 def languages(directory: Directory, country: str) -> tuple[str, ...]:

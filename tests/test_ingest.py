@@ -144,6 +144,9 @@ def test_request_opens_case_with_its_facts(desk: Desk) -> None:
     assert case.root_message_id == req["Message-ID"].strip("<>")
     names = [e["event"] for e in logs]
     assert {"message_fetched", "case_opened"} <= set(names)
+    [opened] = [e for e in logs if e["event"] == "case_opened"]
+    assert opened["mailbox"] == "INBOX" and opened["uid"] and opened["case"] == case.reference
+    assert opened["sender"] == FR and opened["message_id"] == case.root_message_id
     with desk.sessions() as s:
         kinds = set(s.scalars(select(Event.kind).where(Event.case_id == case.id)))
     assert "case_opened" in kinds

@@ -8,10 +8,10 @@ from daemon.rules.threads import (
     authentication_failed,
     new_request_in_thread,
     own_ids,
-    quoted_own_ids,
     same_counterpart,
     thread_ids,
 )
+from parsers import msgids
 from parsers.directory import ContactPoint, Directory
 from parsers.headers import AuthenticationResults, read_headers
 
@@ -104,12 +104,13 @@ def test_only_a_new_request_in_a_thread_opens_a_linked_case(
     assert new_request_in_thread(kind, request_type, case_type, topic) is new
 
 
-def test_quoted_own_ids_finds_our_message_ids_only() -> None:
-    """Our `wk.` Message-IDs quoted anywhere in a mail are found once each; others are not."""
+def test_quoted_scan_and_own_ids_find_our_message_ids_only() -> None:
+    """Our `wk.` Message-IDs quoted anywhere in a mail (the parser's scan at our domain,
+    then the rule of our shape) are found once each; others are not."""
     raw = (b"Subject: x\r\n\r\n> Message-ID: <wk.0123456789abcdef@ncc.gov.example>\r\n"
            b"In-Reply-To: <WK.0123456789ABCDEF@ncc.gov.example> <other@police.fr.example>\r\n"
            b"<wk.0123456789abcdef@elsewhere.example>\r\n")
-    assert quoted_own_ids(raw, "poc247@ncc.gov.example") == (
+    assert own_ids(msgids.quoted(raw, "ncc.gov.example"), "poc247@ncc.gov.example") == (
         "wk.0123456789abcdef@ncc.gov.example",)
 
 

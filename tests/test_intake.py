@@ -475,7 +475,7 @@ def test_non_delivery_report_quoting_the_tag_joins_through_the_returned_message_
     desk: Desk,
 ) -> None:
     """An Exchange non-delivery report from postmaster carrying our tag and our returned
-    acknowledgement joins the case through that Message-ID, marks the ack undelivered, and
+    acknowledgement joins the case through that Message-ID, marks the ack bounced, and
     flags nothing."""
     _, case, ack = _case_with_ack(desk)
     boundary = "ndr-1"
@@ -505,7 +505,7 @@ def test_non_delivery_report_quoting_the_tag_joins_through_the_returned_message_
         after = s.get(Case, case.id)
         assert after is not None and "tag_hijack_suspected" not in after.flags
     assert desk.events("tag_hijack_suspected") == []
-    assert [r.status for r in desk.outbox(ACK)] == ["undelivered"]
+    assert [r.status for r in desk.outbox(ACK)] == ["bounced"]
 
 
 def test_a_stranger_quoting_a_tag_is_still_suspected_and_triaged(desk: Desk) -> None:

@@ -18,7 +18,7 @@ ALLOWED: dict[str, set[str]] = {
     "rules": {"config", "parsers"},
     "cases": {"config", "models", "parsers", "outbound", "rules", "store", "process.clock"},
     "outbound": {"config", "models", "parsers", "adapters", "rules", "store", "process.clock",
-                 "inbound.work"},
+                 "inbound.work", "duties.alerts"},
     "duties": {"config", "models", "parsers", "cases", "outbound", "rules", "store",
                "process.clock"},
     "inbound": {"config", "models", "parsers", "adapters", "cases", "duties", "outbound",

@@ -4,10 +4,20 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Iterator
 
+import pytest
 import structlog
 
 from daemon.process import logs
+
+
+@pytest.fixture(autouse=True)
+def _structlog_restored() -> Iterator[None]:
+    """Each test here configures the process's logging: later tests get the defaults back
+    (a level filter left behind would hide debug lines from their captured logs)."""
+    yield
+    structlog.reset_defaults()
 
 
 def test_json_lines_and_bound_context() -> None:
@@ -40,3 +50,24 @@ def test_log_file_receives_the_same_lines(tmp_path) -> None:  # type: ignore[no-
     logs.configure(fmt="json", stream=out, file=target)
     structlog.get_logger().info("mail_sent", key="k1")
     assert json.loads(target.read_text().strip())["event"] == "mail_sent"
+
+
+def test_ping_tokens_are_shown_other_tokens_masked() -> None:
+    """A ping token is no secret (it is in the ping mail itself): shown; any other
+    token-looking value stays masked."""
+    out = io.StringIO()
+    logs.configure(fmt="json", stream=out)
+    structlog.get_logger().info("ping_replied", ping_token="PING-2026-H2-7Q4K",
+                                token="tok-456")
+    line = json.loads(out.getvalue().strip())
+    assert line["ping_token"] == "PING-2026-H2-7Q4K" and line["token"] == "********"
+
+
+def test_debug_lines_are_left_out_at_info_level() -> None:
+    """At the default level routine debug lines (folder_synced, outbox_delivered) are not
+    written; info lines are."""
+    out = io.StringIO()
+    logs.configure(fmt="json", stream=out, level="info")
+    structlog.get_logger().debug("folder_synced", fetched=1)
+    structlog.get_logger().info("case_opened", case="WK-2026-00001")
+    assert [json.loads(x)["event"] for x in out.getvalue().splitlines()] == ["case_opened"]

@@ -21,8 +21,8 @@ from daemon.duties.ping import PING
 from daemon.inbound.work import Env, Incoming
 from daemon.outbound.outbox import (
     ACK,
-    DELIVERY_FAILURE_ALERT,
     EXECUTION_STARTED,
+    OPERATOR_ALERT,
     RESEND_REQUEST,
     Draft,
     enqueue,
@@ -32,7 +32,7 @@ from daemon.store.db import transaction
 from models import Case, Event, Message, OutboxMail
 from parsers.directory import Directory, load_toml
 from parsers.message import parse_message
-from parsers.result import Identifier, ParsedMessage
+from parsers.result import BounceReport, Identifier, ParsedMessage
 
 # 09:00 UTC: 10:00 in Paris and Brussels.
 T0 = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
@@ -357,41 +357,96 @@ def test_planning_twice_for_one_message_plans_one_mail(
     assert len(world.outbox()) == 1
 
 
-def test_bounce_of_our_ack_marks_it_undelivered_links_the_case_and_alerts(world: World) -> None:
-    """A DSN about our acknowledgement: the mail is undelivered, the DSN joins the case, and
-    the operators are told which partner's address bounced and why."""
+def test_bounce_of_our_ack_marks_it_bounced_links_the_case_and_alerts_once(world: World) -> None:
+    """A DSN about our acknowledgement: the mail is `bounced`, the DSN joins the case, and
+    the operators are told once which partner's address bounced, why, and the number to
+    call at the partner's hour (22:00 in Paris: the after-hours number)."""
     world.receive(request())
     [ack] = world.outbox()
+    evening = T0 + timedelta(hours=12)
+    report = BounceReport(action="failed", status="5.1.1", diagnostic="550 5.1.1 mailbox unknown",
+                          recipients=(FR,), reporting_mta="mx.interieur.fr.example")
     bounce = request(kind="bounce", should_acknowledge=False, from_addr="mailer-daemon@mx.example",
                     message_id="dsn-1@mx.example", subject="Undelivered Mail Returned to Sender",
                     bounced_message_id=ack.message_id,
-                    bounce_status="550 5.1.1 mailbox unknown")
+                    bounce_status="550 5.1.1 mailbox unknown", bounce=report)
     with capture_logs() as logs:
-        message_id = world.receive(bounce, open_case=False)
+        message_id = world.receive(bounce, open_case=False, now=evening)
     ack, alert = world.outbox()
-    assert ack.status == "undelivered" and ack.last_error == "bounced: 550 5.1.1 mailbox unknown"
-    assert alert.purpose == DELIVERY_FAILURE_ALERT and alert.recipients == [OPERATOR]
+    assert ack.status == "bounced" and ack.last_error == "bounced: 550 5.1.1 mailbox unknown"
+    assert ack.delivery_report is not None and ack.delivery_report["status"] == "5.1.1"
+    assert alert.purpose == OPERATOR_ALERT and alert.recipients == [OPERATOR]
     assert alert.subject == ("[watchkeeper] acknowledgement to FR bounced: "
                              "550 5.1.1 mailbox unknown [WK-2026-00001]")
     assert mail_of(alert)["Auto-Submitted"] == "auto-generated"
-    assert "directory address may be out of date" in body_of(alert)
+    text = " ".join(body_of(alert).split())
+    assert ("CALL FR about WK-2026-00001 now: +33 6 00 00 00 11 (after-hours number; "
+            "22:00 in Paris, outside office hours Mon-Fri 09:00-18:00)") in text
+    assert "Partner: FR: SDLC (primary contact point)" in text
+    assert f"To: {FR}" in text and "Remote status: 5.1.1" in text
+    assert "Diagnostic: 550 5.1.1 mailbox unknown" in text
+    assert "Returned by: mx.interieur.fr.example" in text and "SDLC-2026-118" in text
     with world.sessions() as s:
         dsn = s.get(Message, message_id)
         assert dsn is not None and dsn.case_id == ack.case_id
     [event] = world.events("mail_bounced")
     assert event.case_id == ack.case_id and event.data["status"] == "550 5.1.1 mailbox unknown"
+    [alerted] = world.events("operator_alerted")
+    assert alerted.data["alert"] == "mail_bounced" and alerted.case_id == ack.case_id
     assert [e.data["reason"] for e in world.events("ack_suppressed")] == ["bounce"]
     assert any(e["event"] == "mail_bounced" for e in logs)
     # A second notice about the same mail changes nothing and alerts nobody again.
     world.receive(request(kind="bounce", should_acknowledge=False,
                           from_addr="postmaster@mx.example", message_id="dsn-2@mx.example",
-                          in_reply_to=ack.message_id),
-                  open_case=False)
+                          in_reply_to=ack.message_id, bounce=report),
+                  open_case=False, now=evening + timedelta(hours=2))
     assert len(world.outbox()) == 2
+    assert len(world.events("mail_bounced")) == 1 and len(world.events("operator_alerted")) == 1
+
+
+def test_a_delay_is_recorded_alerts_nobody_and_a_later_failure_alerts(world: World) -> None:
+    """A delay notice leaves our mail `sent` with the delay written on it (when, status,
+    reporting system), one `mail_delayed` event and info line, no alert; the final failure
+    that follows marks it bounced and alerts once."""
+    world.receive(request())
+    [ack] = world.outbox()
+    with transaction(world.sessions) as s:
+        row = s.get(OutboxMail, ack.id)
+        assert row is not None
+        row.status, row.sent_at = "sent", T0
+    delay = BounceReport(action="delayed", status="4.4.1",
+                         diagnostic="connect to mx.interieur.fr.example: Connection timed out",
+                         recipients=(FR,), reporting_mta="relay.ncc.gov.example")
+    with capture_logs() as logs:
+        world.receive(request(kind="bounce", should_acknowledge=False,
+                             from_addr="mailer-daemon@relay.ncc.gov.example",
+                             message_id="delay-1@relay.example", bounced_message_id=ack.message_id,
+                             bounce_status="4.4.1", bounce=delay),
+                      open_case=False, now=T0 + timedelta(hours=4))
+    [ack] = world.outbox()
+    assert ack.status == "sent" and ack.delayed_at == T0 + timedelta(hours=4)
+    assert ack.delivery_report is not None
+    assert ack.delivery_report["status"] == "4.4.1"
+    assert ack.delivery_report["reporting_mta"] == "relay.ncc.gov.example"
+    [event] = world.events("mail_delayed")
+    assert event.case_id == ack.case_id and event.data["status"] == "4.4.1"
+    assert world.events("mail_bounced") == [] and world.events("operator_alerted") == []
+    assert [e["log_level"] for e in logs if e["event"] == "mail_delayed"] == ["info"]
+    failure = BounceReport(action="failed", status="4.4.7", diagnostic="delivery time expired",
+                           recipients=(FR,), reporting_mta="relay.ncc.gov.example")
+    world.receive(request(kind="bounce", should_acknowledge=False,
+                         from_addr="mailer-daemon@relay.ncc.gov.example",
+                         message_id="fail-1@relay.example", bounced_message_id=ack.message_id,
+                         bounce_status="4.4.7 delivery time expired", bounce=failure),
+                  open_case=False, now=T0 + timedelta(days=5))
+    ack, alert = world.outbox()
+    assert ack.status == "bounced" and alert.purpose == OPERATOR_ALERT
+    assert "4.4.7" in alert.subject
+    assert len(world.events("operator_alerted")) == 1
 
 
 def test_bounce_of_an_operator_alert_is_not_alerted_about(world: World) -> None:
-    """A bounced alert is marked undelivered but never causes another alert (no loop)."""
+    """A bounced alert is marked bounced but never causes another alert (no loop)."""
     world.receive(request())
     [ack] = world.outbox()
     robot = "mailer-daemon@x.example"
@@ -403,7 +458,7 @@ def test_bounce_of_an_operator_alert_is_not_alerted_about(world: World) -> None:
                          message_id="dsn-2@x.example", references=(alert.message_id,),
                          bounce_status="550 no such operator"), open_case=False)
     rows = world.outbox()
-    assert len(rows) == 2 and rows[1].status == "undelivered"
+    assert len(rows) == 2 and rows[1].status == "bounced"
 
 
 def test_execution_started_confirmation_threads_after_the_ack(world: World) -> None:

@@ -169,7 +169,8 @@ def test_ack_to_an_outlook_message_id_of_120_characters_threads_in_the_raw_bytes
 
 def test_robots_lists_and_a_burst_get_no_more_than_the_limit(desk: Desk) -> None:
     """Out-of-office, bounce and list mail get no ack; 20 requests from one address get at
-    most `max_auto_replies_per_hour`; each suppression is logged with its reason."""
+    most `max_auto_replies_per_hour`, and the operators one rate-limit alert; each
+    suppression is logged with its reason."""
     ooo = mail(FR, "Automatic reply: Preservation request", "I am out of the office.\n",
                Auto_Submitted="auto-replied")
     bounce = mail("MAILER-DAEMON@mx.police.fr.example", "Undelivered Mail Returned to Sender",
@@ -181,9 +182,10 @@ def test_robots_lists_and_a_burst_get_no_more_than_the_limit(desk: Desk) -> None
     desk.dovecot.append_many([m.as_bytes() for m in (ooo, bounce, listed, *burst)])
     with capture_logs() as logs:
         desk.once(max_auto_replies_per_hour=5)
-    received = desk.sink.handler.wait_for(5)
-    assert len(received) == 5
-    assert all(m.rcpt_tos == [FR] for m in received)
+    received = desk.sink.handler.wait_for(6)
+    assert len(received) == 6
+    assert [m.rcpt_tos for m in received] == [[FR]] * 5 + [[OPERATOR]]
+    assert "sender rate-limited" in received[5].message["Subject"]
     assert desk.acks_to("MAILER-DAEMON@mx.police.fr.example") == []
     assert desk.acks_to("cyber-news@lists.example") == []
     lines = [e for e in logs if e["event"] == "ack_suppressed"]
@@ -297,8 +299,8 @@ def dsn_for(returned: bytes, recipient: str) -> bytes:
         f"\r\n--{boundary}--\r\n").encode()
 
 
-def test_bounce_of_our_ack_is_linked_marked_undelivered_and_alerted(desk: Desk) -> None:
-    """A DSN returning our acknowledgement joins the case, marks the ack undelivered, alerts
+def test_bounce_of_our_ack_is_linked_marked_bounced_and_alerted(desk: Desk) -> None:
+    """A DSN returning our acknowledgement joins the case, marks the ack bounced, alerts
     the operators, and is itself never answered."""
     request = request_mail(5, sender=FR)
     desk.dovecot.append(request.as_bytes())
@@ -317,7 +319,7 @@ def test_bounce_of_our_ack_is_linked_marked_undelivered_and_alerted(desk: Desk) 
     assert alert.message["Subject"].startswith("[watchkeeper] acknowledgement to FR bounced: ")
     assert "5.1.1" in alert.message["Subject"]
     ack_row = next(r for r in desk.outbox() if r.purpose == ACK)
-    assert ack_row.status == "undelivered" and ack_row.case_id == case.id
+    assert ack_row.status == "bounced" and ack_row.case_id == case.id
     with desk.sessions() as s:
         stored = s.scalar(select(Message).where(Message.case_id == case.id,
                                                 Message.from_addr.like("mailer-daemon%")))

@@ -120,11 +120,14 @@ def test_status_down_when_database_unreachable() -> None:
 
 
 def test_status_degraded_reasons(db_url: str, sessions: sessionmaker[Session]) -> None:
-    """Quarantined mail, failed sends, a stuck outbox and a folder error each degrade (1)."""
+    """Failed sends, bounced mail, a stuck outbox and a folder error each degrade (1);
+    quarantined mail is counted, and degrades only through the condition the daemon raises
+    once it has waited past its alert time."""
     add_instance(sessions, "a", "leader")
     add_folders(sessions, error="MailboxError: connection refused")
     add_mail(sessions, "stuck", age=timedelta(hours=2))
-    add_mail(sessions, "bounced", status="failed", age=timedelta(hours=1))
+    add_mail(sessions, "refused", status="failed", age=timedelta(hours=1))
+    add_mail(sessions, "returned", status="bounced", age=timedelta(hours=2))
     with sessions.begin() as session:
         session.add(Message(folder="INBOX", uidvalidity=7, uid=3, sha256="1" * 64, size=9,
                             fetched_at=now(), quarantined=True, error="boom"))
@@ -134,8 +137,10 @@ def test_status_degraded_reasons(db_url: str, sessions: sessionmaker[Session]) -
     assert "folder INBOX: MailboxError: connection refused" in reasons
     assert "outbox: 1 unsent" in reasons
     assert "1 mail could not be delivered in the last 24 h" in reasons
-    assert "1 quarantined message" in reasons
+    assert "1 mail was returned by the partner's mail system (bounced)" in reasons
+    assert "quarantined" not in reasons
     assert data["quarantined"] == 1 and data["outbox"]["failed_last_24h"] == 1
+    assert data["outbox"]["bounced_last_24h"] == 1
     assert "watchkeeper: degraded: folder INBOX" in text
 
 

@@ -147,7 +147,8 @@ def _opened(session: Session, o: Opening, case: Case) -> Case:
                  flags=list(case.flags), rules=list(case.rules), **linked)
     log.info("case_opened", case=case.reference, direction=case.direction,
              request_type=case.request_type, country=case.country, urgent=case.urgent,
-             historical=case.historical, flags=list(case.flags), **linked)
+             historical=case.historical, flags=list(case.flags), sender=message.from_addr,
+             message_id=message.message_id, **linked)
     return case
 
 

@@ -195,6 +195,10 @@ def timeline(session: Session, case: Case, zone: ZoneInfo) -> list[tuple[datetim
         items.append((at, 0, f"{arrow}  {m.from_addr or '?'}  {m.subject or ''}".rstrip()))
     for o in session.scalars(select(OutboxMail).where(OutboxMail.case_id == case.id)):
         state = o.status + (f" {local(o.sent_at, zone)}" if o.sent_at else "")
+        if o.delayed_at is not None:
+            state += f", delayed {local(o.delayed_at, zone)}"
+        if o.status in ("failed", "bounced") and o.last_error:
+            state += f": {o.last_error}"
         items.append((o.created_at, 1,
                       f"queued   {o.purpose} to {', '.join(o.recipients)} ({state})"))
     for e in session.scalars(select(Event).where(Event.case_id == case.id)):

@@ -154,12 +154,20 @@ def check_outbox(session: Session, settings: Settings, now: datetime,
         select(func.count(OutboxMail.id), func.min(OutboxMail.created_at),
                func.min(OutboxMail.next_attempt_at))
         .where(OutboxMail.status == "pending")).one()
+    since = now - FAILED_WINDOW
     failed = session.scalar(
         select(func.count(OutboxMail.id)).where(
-            OutboxMail.status.in_(("failed", "undelivered")),
-            OutboxMail.failed_at >= now - FAILED_WINDOW)) or 0
+            OutboxMail.status == "failed", OutboxMail.failed_at >= since)) or 0
+    bounced = session.scalar(
+        select(func.count(OutboxMail.id)).where(
+            OutboxMail.status == "bounced", OutboxMail.failed_at >= since)) or 0
+    # A delay notice is news, not a fault: shown, never a reason.
+    delayed = session.scalar(
+        select(func.count(OutboxMail.id)).where(
+            OutboxMail.status == "sent", OutboxMail.delayed_at >= since)) or 0
     health.outbox = {"pending": pending[0], "oldest_unsent_at": _iso(pending[1]),
-                     "failed_last_24h": failed}
+                     "failed_last_24h": failed, "bounced_last_24h": bounced,
+                     "delayed_last_24h": delayed}
     if pending[2] is not None:
         health.next.append({"job": "outbox delivery", "at": _local(pending[2], settings)})
     for row in session.scalars(
@@ -177,6 +185,11 @@ def check_outbox(session: Session, settings: Settings, now: datetime,
     if failed:
         reasons.append((DEGRADED, f"{failed} mail{'s' if failed > 1 else ''} could not be "
                         "delivered in the last 24 h"))
+    if bounced:
+        reasons.append((DEGRADED, f"{bounced} mail{'s were' if bounced > 1 else ' was'} "
+                        "returned by the partner's mail system (bounced) in the last 24 h: "
+                        "the partner never got it; call them (the alert gives the number) and "
+                        "check the directory address"))
     return reasons
 
 
@@ -196,24 +209,14 @@ def check_conditions(session: Session, settings: Settings, now: datetime,
     return reasons
 
 
-def check_quarantine(session: Session, settings: Settings, now: datetime,
-                     health: Health) -> list[Reason]:
-    """Quarantined mail waits for an operator."""
+def check_intake(session: Session, settings: Settings, now: datetime,
+                 health: Health) -> list[Reason]:
+    """Mail waiting for an operator's decision: quarantined mail, triage items and
+    unclassified cases (counted here; quarantined mail that waits too long is a condition,
+    each triage item and unclassified case is prompted for by the reminders)."""
     health.quarantined = session.scalar(
         select(func.count(Message.id)).where(Message.quarantined.is_(True),
                                              Message.released_at.is_(None))) or 0
-    if not health.quarantined:
-        return []
-    return [(DEGRADED, f"{health.quarantined} quarantined message"
-             f"{'s' if health.quarantined > 1 else ''} wait for an operator "
-             "(watchkeeper quarantine list)")]
-
-
-
-def check_intake(session: Session, settings: Settings, now: datetime,
-                 health: Health) -> list[Reason]:
-    """Mail waiting for an operator's decision: triage items and unclassified cases
-    (counted here; each is prompted for by the reminders when it waits too long)."""
     health.triage_open = session.scalar(
         select(func.count(TriageItem.id)).where(TriageItem.status == "open")) or 0
     health.unclassified_cases = session.scalar(
@@ -253,7 +256,6 @@ CHECKS: tuple[Check, ...] = (
     check_conditions,
     check_folders,
     check_outbox,
-    check_quarantine,
     check_intake,
     check_upcoming,
 )
@@ -302,7 +304,8 @@ def render(health: Health, settings: Settings) -> str:
     oldest = (_local(datetime.fromisoformat(ob["oldest_unsent_at"]), settings)
               if ob.get("oldest_unsent_at") else "-")
     out.append(f"outbox: {ob.get('pending', 0)} unsent (oldest {oldest}), "
-               f"{ob.get('failed_last_24h', 0)} failed in 24 h")
+               f"{ob.get('failed_last_24h', 0)} failed, {ob.get('bounced_last_24h', 0)} "
+               f"bounced, {ob.get('delayed_last_24h', 0)} delayed in 24 h")
     out.append(f"quarantined: {health.quarantined}")
     out.append("command-by-mail: " + (", ".join(health.command_auth) or "off"))
     out.append(f"triage: {health.triage_open} waiting; unclassified cases: "

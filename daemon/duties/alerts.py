@@ -165,15 +165,23 @@ def alert_conditions(session: Session, settings: Settings, now: datetime) -> int
 
 def _raised(c: Condition, settings: Settings, now: datetime) -> Alert:
     since = conditions.local_text(c.since, settings)
+    held = conditions.plural(int(c.data.get("held") or 0), "mail", "mails")
+    waiting = conditions.plural(int(c.data.get("count") or 1), "quarantined message waits",
+                                "quarantined messages wait")
     headline = {
         conditions.IMAP_LOGIN_REFUSED:
             f"IMAP login refused for {_duration(now - c.since)}: no mail is read",
         conditions.DIRECTORY_REFUSED: f"directory file refused: {c.subject}",
-        conditions.QUARANTINE_WAITING: "quarantined mail waits for an operator",
-        conditions.SENDER_RATE_LIMITED: f"sender rate-limited: {c.subject}",
+        conditions.QUARANTINE_WAITING:
+            f"{waiting} for an operator",
+        conditions.SENDER_RATE_LIMITED:
+            f"sender rate-limited: {c.subject}, {held} held back",
     }.get(c.kind, f"{c.kind.replace('_', ' ')} {c.subject}".strip())
     facts = [("Since", since), ("Seen", conditions.plural(c.seen, "time", "times")),
              ("Cause", c.detail)]
+    if c.kind == conditions.SENDER_RATE_LIMITED:
+        facts.append(("Held back", f"{held} not acknowledged so far (`watchkeeper status` "
+                      "counts on)"))
     if c.subject:
         facts.insert(0, ("About", c.subject))
     problems = c.data.get("problems")

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from config.settings import Settings
 from daemon.duties import reminders
 from daemon.outbound import templates
-from daemon.outbound.outbox import Draft, enqueue
+from daemon.outbound.outbox import OPERATOR_PURPOSES, Draft, enqueue, purpose_label
 from daemon.rules.intake import TRIAGE_REASONS, UNCLASSIFIED
 from daemon.store import conditions
 from models import Case, Event, Message, OutboxMail, PingRound, PingTarget, TriageItem
@@ -221,8 +221,28 @@ def _unclassified_attention(session: Session, settings: Settings, now: datetime)
             "(watchkeeper cases --unclassified): set each with watchkeeper case REF type TYPE"]
 
 
+def _bounced_attention(session: Session, settings: Settings, now: datetime) -> list[str]:
+    """Mail the partners' systems returned in the last day: each alerted once, listed here
+    again so that a bounce nobody followed up is seen."""
+    rows = session.execute(
+        select(OutboxMail.purpose, OutboxMail.first_recipient, Case.reference)
+        .outerjoin(Case, Case.id == OutboxMail.case_id)
+        .where(OutboxMail.status == "bounced", OutboxMail.failed_at > now - timedelta(days=1),
+               OutboxMail.purpose.not_in(tuple(OPERATOR_PURPOSES)))
+        .order_by(OutboxMail.failed_at)).all()
+    if not rows:
+        return []
+    which = ", ".join(f"{purpose_label(p)} to {to}" + (f" [{ref}]" if ref else "")
+                      for p, to, ref in rows[:LIST_LIMIT])
+    more = f" and {len(rows) - LIST_LIMIT} more" if len(rows) > LIST_LIMIT else ""
+    return [f"{len(rows)} mail{'s' if len(rows) > 1 else ''} returned by partners' mail "
+            f"systems (bounced) in the last 24 h: {which}{more}. The partner never got it: "
+            "call them and check the directory address"]
+
+
 ATTENTION: tuple[AttentionSource, ...] = (
     conditions.needing_attention, _triage_attention, _unclassified_attention,
+    _bounced_attention,
 )
 
 

@@ -99,7 +99,7 @@ def start_round(session: Session, settings: Settings, directory: Directory, now:
     count = len(directory.contact_points)
     audit.record(session, "ping_round_started", at=now, actor=actor, token=ping_round.token,
                  targets=count, deadline_at=deadline.isoformat())
-    log.info("ping_round_started", token=ping_round.token, actor=actor, targets=count,
+    log.info("ping_round_started", ping_token=ping_round.token, actor=actor, targets=count,
              deadline_at=deadline.isoformat())
     return ping_round
 
@@ -162,7 +162,7 @@ def record_ping_reply(session: Session, message: Message, token: str, now: datet
     sender = (message.from_addr or "").strip().strip("<>").lower()
     ping_round = session.scalar(select(PingRound).where(PingRound.token == token))
     if ping_round is None:
-        log.warning("ping_reply_unmatched", token=token, sender=sender, reason="unknown token",
+        log.warning("ping_reply_unmatched", ping_token=token, sender=sender, reason="unknown token",
                     message_id=message.message_id)
         return False
     targets = session.scalars(select(PingTarget).where(PingTarget.round_id == ping_round.id)
@@ -173,12 +173,12 @@ def record_ping_reply(session: Session, message: Message, token: str, now: datet
         target = next((t for t in targets
                        if cp_id is not None and t.contact_point_id == cp_id), None)
     if target is None:
-        log.warning("ping_reply_unmatched", token=token, sender=sender,
+        log.warning("ping_reply_unmatched", ping_token=token, sender=sender,
                     reason="sender is not an address of a contact point pinged",
                     message_id=message.message_id)
         return False
     if target.replied_at is not None:
-        log.info("ping_reply_repeated", token=token, country=target.country, sender=sender,
+        log.info("ping_reply_repeated", ping_token=token, country=target.country, sender=sender,
                  message_id=message.message_id)
         return True
     if message.id is None:
@@ -189,7 +189,7 @@ def record_ping_reply(session: Session, message: Message, token: str, now: datet
     audit.record(session, "ping_replied", at=now, actor=ACTOR, message=message, token=token,
                  country=target.country, address=target.address, sender=sender,
                  response_seconds=int(response.total_seconds()))
-    log.info("ping_replied", token=token, country=target.country, sender=sender,
+    log.info("ping_replied", ping_token=token, country=target.country, sender=sender,
              response_seconds=int(response.total_seconds()), message_id=message.message_id)
     return True
 
@@ -291,7 +291,7 @@ def _remind(session: Session, settings: Settings, ping_round: PingRound,
     countries = sorted({t.country for t in silent})
     audit.record(session, "ping_reminders_sent", at=now, actor=ACTOR, token=ping_round.token,
                  reminders=len(silent), countries=countries)
-    log.info("ping_reminders_sent", token=ping_round.token, reminders=len(silent),
+    log.info("ping_reminders_sent", ping_token=ping_round.token, reminders=len(silent),
              countries=countries)
     return len(silent)
 
@@ -307,7 +307,7 @@ def _report(session: Session, settings: Settings, ping_round: PingRound,
                  no_answer=result.silent(),
                  sent_to=list(supervisors))
     if not supervisors:
-        log.warning("ping_results_not_sent", token=ping_round.token,
+        log.warning("ping_results_not_sent", ping_token=ping_round.token,
                     reason="desk.supervisors is empty")
         return 0
     desk = settings.desk
@@ -326,7 +326,7 @@ def _report(session: Session, settings: Settings, ping_round: PingRound,
         auto=True,
         auto_submitted="auto-generated",
     ), official_address=desk.official_address, from_name=desk.name, now=now)
-    log.info("ping_round_reported", token=ping_round.token, replied=result.replied,
+    log.info("ping_round_reported", ping_token=ping_round.token, replied=result.replied,
              targets=len(result.targets))
     return 1
 

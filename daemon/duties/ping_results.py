@@ -27,7 +27,7 @@ class TargetStatus:
     role: str | None
     address: str
     sent_at: datetime | None
-    delivery: str | None  # the outbox row's status: pending, sent, failed, undelivered
+    delivery: str | None  # the outbox row's status: pending, sent, failed, bounced
     replied_at: datetime | None
     response: timedelta | None
     reminder_sent_at: datetime | None

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import phonenumbers
 import structlog
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
@@ -26,8 +25,15 @@ from daemon.rules.intake import TRIAGE_REASONS, UNCLASSIFIED
 from daemon.store import audit
 from daemon.store.audit import ACTOR
 from models import Case, Event, Identifier, Message, TriageItem
+from parsers import partners
 from parsers.directory import Directory
-from parsers.partners import AFTER_HOURS_NUMBER, CallChoice, number_to_call, retention
+from parsers.partners import (
+    AFTER_HOURS_NUMBER,
+    CallChoice,
+    display_phone,
+    number_to_call,
+    retention,
+)
 from parsers.result import REQUEST_TYPES
 
 log = structlog.get_logger("watchkeeper.deadlines")
@@ -447,33 +453,8 @@ def send_call_prompts(
 
 
 def call_line(case: Case, choice: CallChoice | None, *, secondary: bool = False) -> str:
-    """The operator's one-line instruction, e.g. "CALL FR about WK-2026-00042 now: +33 6 00
-    00 00 11 (after-hours number; 23:14 in Paris, outside office hours Mon-Fri 09:00-18:00)".
-    """
-    country = case.country or "the partner"
-    if choice is None:
-        return (f"CALL {country} about {case.reference} now: "
-                "no phone number in the directory")
-    local = choice.local_time
-    city = choice.contact_point.timezone.rpartition("/")[2].replace("_", " ")
-    inside = "inside" if choice.in_office_hours else "outside"
-    which = "secondary contact point, " if secondary and choice.contact_point.role != "primary" \
-        else ""
-    fallback = " (the other number is missing)" if choice.fallback else ""
-    return (
-        f"CALL {country} about {case.reference} now: {display_phone(choice.phone)} "
-        f"({which}{choice.reason}{fallback}; {local:%H:%M} in {city}, "
-        f"{inside} office hours {choice.office_hours})"
-    )
-
-
-def display_phone(e164: str) -> str:
-    """+33600000011 as "+33 6 00 00 00 11"; left as it is when it does not parse."""
-    try:
-        number = phonenumbers.parse(e164, None)
-    except phonenumbers.NumberParseException:
-        return e164
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+    """The operator's one-line instruction for `case` (parsers.partners.call_line)."""
+    return partners.call_line(case.country, case.reference, choice, secondary=secondary)
 
 
 def _prompt(session: Session, settings: Settings, directory: Directory, item: CallDue,

@@ -71,13 +71,22 @@ def run_steps(session: Session, work: Work) -> tuple[Work, str | None]:
         for name, step in STEPS:
             step_name = name
             work = step(session, work)
+            _bind_case(work)
     except StopPipeline as stop:
         work = stop.work
+        _bind_case(work)
     except Exception as exc:  # poison mail must never stop ingest
         savepoint.rollback()
         return work, f"{step_name}: {one_line(exc)}"[:1000]
     savepoint.commit()
     return work, None
+
+
+def _bind_case(w: Work) -> None:
+    """The case the message joined or opened, on every later line about the message."""
+    case = w.case or w.candidate
+    if case is not None and case.reference:
+        structlog.contextvars.bind_contextvars(case=case.reference)
 
 
 def _record_stored(session: Session, w: Work) -> None:

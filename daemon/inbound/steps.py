@@ -17,12 +17,13 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from daemon.cases import deadlines, opening, transitions
-from daemon.duties import ping
-from daemon.inbound.work import AlreadyStored, Incoming, PoisonMail, StopPipeline, Work
+from daemon.duties import alerts, ping, upkeep
+from daemon.inbound.work import AlreadyStored, Env, Incoming, PoisonMail, StopPipeline, Work
 from daemon.outbound import replies
+from daemon.outbound.templates import format_local
 from daemon.rules import intake
 from daemon.rules.own import is_our_message_id
-from daemon.rules.suppression import OWN_MAIL, MailFacts
+from daemon.rules.suppression import OWN_MAIL, RATE_LIMITED, MailFacts
 from daemon.rules.threads import (
     MLA_NOTICE,
     PRESERVATION_TYPES,
@@ -34,7 +35,7 @@ from daemon.rules.threads import (
 )
 from daemon.store import audit
 from daemon.store.audit import ACTOR
-from models import Case, Message, OutboxMail, TriageItem
+from models import Case, Event, Message, OutboxMail, TriageItem
 from parsers.headers import read_headers
 from parsers.message import parse_message
 from parsers.result import AttachmentInfo, ParsedMessage
@@ -343,6 +344,9 @@ def open_or_update_case(session: Session, w: Work) -> Work:
                      case=w.candidate, message=message, sender=message.from_addr)
         log.warning("tag_hijack_suspected", candidate=w.candidate.reference,
                     sender=message.from_addr)
+        if w.fetched.live:
+            alerts.send(session, w.env.settings, w.env.now,
+                        _hijack_alert(w.env, w.candidate, message))
     parsed = _parsed(w)
     if w.case is not None:
         if (w.fetched.role == "inbox" and not w.ours and w.case.direction == "incoming"
@@ -469,10 +473,48 @@ def ping_reply(session: Session, w: Work) -> Work:
 
 
 def plan_replies(session: Session, w: Work) -> Work:
-    """Acknowledgements, resend requests and alerts: decided by the replies module."""
+    """Acknowledgements, resend requests and alerts: decided by the replies module. A mail
+    it held back for the rate limit counts towards its sender's condition."""
     assert w.message is not None
     replies.plan_replies(session, w.env, Incoming(
         message=w.message, parsed=_parsed(w), case=w.case, opened=w.opened,
         live=w.fetched.live, folder_role=w.fetched.role, rules=w.rules,
     ), move=transitions.move)
+    sender = _rate_limited_sender(session, w.message)
+    if sender is not None:
+        upkeep.held_back(session, w.env.settings, w.env.now, sender)
     return w
+
+
+def _rate_limited_sender(session: Session, message: Message) -> str | None:
+    """The sender, when the replies module recorded that this mail was not acknowledged for
+    the rate limit (its `ack_suppressed` event says so)."""
+    session.flush()
+    for data in session.scalars(select(Event.data).where(
+            Event.message_id == message.id, Event.kind == "ack_suppressed")):
+        if data.get("reason") == RATE_LIMITED and data.get("sender"):
+            return str(data["sender"])
+    return None
+
+
+def _hijack_alert(env: Env, case: Case, message: Message) -> alerts.Alert:
+    """One alert per case whose tag a sender outside it used."""
+    sender = message.from_addr or "an unknown sender"
+    facts = (
+        ("Case", f"{case.reference} ({case.country or 'no country'}, "
+                 f"{case.request_type or 'request'})"),
+        ("Partner", case.counterpart_address or "none"),
+        ("Sender", sender),
+        ("Subject", message.subject or ""),
+        ("Received", format_local(message.internal_date or env.now, env.settings.desk.zone)),
+        ("Message-ID", f"<{message.message_id}>" if message.message_id else "none"),
+    )
+    return alerts.Alert(
+        kind="tag_hijack_suspected", scope=case.reference, occurrence="1",
+        headline=f"case tag {case.reference} used by a sender outside the case: {sender}",
+        facts=facts, case=case,
+        advice=("The mail did not join the case: a tag in a subject is a hint, not a key. "
+                f"Read it (watchkeeper case {case.reference} show lists the case; the mail "
+                "is in the mailbox). If the sender does belong to the partner, add the "
+                "address to the directory; otherwise treat it as an attempt to read or "
+                "change a case from outside."))

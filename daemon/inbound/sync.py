@@ -192,8 +192,11 @@ def _ingest_one(
     now: datetime, fetched: Fetched,
 ) -> Work | None:
     """Message, case changes, events, planned mail and checkpoint: one transaction."""
-    with structlog.contextvars.bound_contextvars(mailbox=fetched.folder, uid=fetched.uid):
-        log.info("message_fetched", size=fetched.size, live=fetched.live)
+    # Every line about this message carries its folder and uid, and its case once the
+    # pipeline knows it (bound there; unbound again when the message is done).
+    with structlog.contextvars.bound_contextvars(mailbox=fetched.folder, uid=fetched.uid,
+                                                 case=None):
+        log.debug("message_fetched", size=fetched.size, live=fetched.live)
         with transaction(sessions) as session:
             env = Env(settings=settings, directory=directory, now=now)
             work = pipeline.run(session, env, fetched)

@@ -38,7 +38,7 @@ from daemon.store import audit, conditions
 from daemon.store.audit import ACTOR
 from daemon.store.db import DATABASE_ERRORS, transaction
 from daemon.store.instances import STALE_AFTER
-from models import Case, DaemonInstance, OutboxMail
+from models import Case, DaemonInstance, Message, OutboxMail
 
 log = structlog.get_logger("watchkeeper.sender")
 
@@ -270,7 +270,8 @@ def _record_sent(session: Session, settings: Settings, now: datetime, row: Outbo
                  purpose=row.purpose, message_id=row.message_id, to=accepted,
                  attempts=row.attempts)
     log.info("mail_sent", key=row.key, purpose=row.purpose, to=accepted,
-             message_id=row.message_id, attempts=row.attempts, case=ref)
+             message_id=row.message_id, attempts=row.attempts, case=ref,
+             **_answered(session, row))
     if outcome.refused:
         error = row.last_error or "refused"
         audit.record(session, "mail_failed", at=now, actor=ACTOR, case=case, outbox=row.key,
@@ -298,7 +299,7 @@ def copy_to_sent(settings: Settings, mails: list[Claimed]) -> int:
         for item in mails:
             mailbox.append(folder, item.raw)
             stored += 1
-        log.info("sent_copied", mailbox=folder, count=stored)
+        log.debug("sent_copied", mailbox=folder, count=stored)
     except (MailboxError, ConfigError) as exc:
         log.warning("sent_copy_failed", error=str(exc), keys=[m.key for m in mails[stored:]])
     finally:
@@ -445,3 +446,15 @@ async def deliver_pending(settings: Settings, sessions: sessionmaker[Session], c
         pending.interrupted = True
         raise
     return total
+
+
+def _answered(session: Session, row: OutboxMail) -> dict[str, object]:
+    """The folder and uid of the mail this one answers, so that the line about sending an
+    acknowledgement sits with the lines about the request it acknowledges."""
+    if not row.in_reply_to:
+        return {}
+    found = session.execute(
+        select(Message.folder, Message.uid).where(
+            Message.message_id == row.in_reply_to.strip("<>"), Message.direction == "in")
+        .order_by(Message.id).limit(1)).first()
+    return {"mailbox": found[0], "uid": found[1]} if found is not None else {}

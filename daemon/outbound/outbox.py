@@ -11,7 +11,7 @@ from datetime import datetime
 from email.message import EmailMessage
 
 import structlog
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from config.settings import Settings
@@ -165,10 +165,16 @@ def enqueue(
     if case is not None and case.id is None:
         session.flush()
         row.case_id = case.id
+    # A second mail of the same purpose in one case (a second acknowledgement, say) says
+    # which one it is, so that the log shows it is not a duplicate.
+    nth = 1 + int(session.scalar(select(func.count(OutboxMail.id)).where(
+        OutboxMail.case_id == row.case_id, OutboxMail.purpose == draft.purpose)) or 0) \
+        if row.case_id is not None else 1
     session.add(row)
     session.flush()
     log.info(f"{draft.purpose}_queued", key=draft.key, to=recipients,
-             case=case.reference if case is not None else None)
+             case=case.reference if case is not None else None,
+             **({"nth": nth} if nth > 1 else {}))
     return row
 
 

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from config.settings import Settings
 from daemon.inbound.work import Env, Incoming
+from daemon.outbound import bounces
 from daemon.outbound.hooks import Move
 from daemon.outbound.outbox import (
     ACK,
@@ -31,7 +32,6 @@ from daemon.outbound.outbox import (
 )
 from daemon.outbound.templates import format_local, render, render_for
 from daemon.rules.suppression import MailFacts, over_rate_limit, suppression_reason
-from daemon.rules.threads import quoted_own_ids
 from daemon.store import audit
 from daemon.store.audit import ACTOR
 from models import Case, OutboxMail
@@ -147,7 +147,7 @@ def plan_replies(session: Session, env: Env, incoming: Incoming, *, move: Move) 
         parsed = dataclasses.replace(parsed, sender_verified=False)
     settings = env.settings
     if parsed.kind == "bounce" or parsed.bounced_message_id:
-        handle_bounce(session, env, incoming, parsed)
+        bounces.handle_bounce(session, env, incoming, parsed)
     reason = suppression_reason(parsed, settings.desk.official_address)
     # An acknowledgement is owed for the mail that opened a case, whatever the parser
     # called it; mail added to a case is not acknowledged again, unless it is the request
@@ -321,57 +321,7 @@ def plan_resend_request(session: Session, env: Env, incoming: Incoming,
     return row
 
 
-# ---------------------------------------------------------------------------- bounces
-
-
-def _bounce_candidates(parsed: MailFacts, raw: bytes | None,
-                       official_address: str) -> list[str]:
-    """Message-IDs the notification may be about: what the parser found, its threading
-    headers, then any of our own Message-IDs quoted in the returned message."""
-    found: list[str] = []
-    for mid in (parsed.bounced_message_id, parsed.in_reply_to, *parsed.references,
-                *quoted_own_ids(raw, official_address)):
-        if mid and mid not in found:
-            found.append(mid)
-    return found
-
-
-def handle_bounce(session: Session, env: Env, incoming: Incoming,
-                  facts: MailFacts | None = None) -> OutboxMail | None:
-    """A delivery status notification about mail we sent: mark that mail undelivered,
-    link the notification to its case, and alert the operators."""
-    parsed = facts or MailFacts.of(incoming.parsed)
-    message = incoming.message
-    candidates = _bounce_candidates(parsed, message.raw, env.settings.desk.official_address)
-    if not candidates:
-        return None
-    rows = {r.message_id: r for r in session.scalars(
-        select(OutboxMail).where(OutboxMail.message_id.in_(candidates))
-    )}
-    row = next((rows[c] for c in candidates if c in rows), None)
-    if row is None:
-        log.info("bounce_unmatched", message_id=parsed.message_id,
-                 bounced_message_id=parsed.bounced_message_id)
-        return None
-    case = session.get(Case, row.case_id) if row.case_id is not None else None
-    if case is not None and message.case_id is None:
-        message.case_id = case.id
-    if row.status == "undelivered":
-        return row  # a second notice about the same mail: already reported
-    status = " ".join((parsed.bounce_status or "").split()) or "no status given"
-    row.status = "undelivered"
-    row.failed_at = env.now
-    row.last_error = f"bounced: {status}"
-    audit.record(session, "mail_bounced", at=env.now, actor=ACTOR, case=case, message=message,
-                 outbox=row.key, purpose=row.purpose, status=status,
-                 recipients=list(row.recipients))
-    log.warning("mail_bounced", key=row.key, purpose=row.purpose, status=status,
-                to=list(row.recipients), message_id=row.message_id,
-                case=case.reference if case is not None else None)
-    if row.purpose not in OPERATOR_PURPOSES:
-        alert_delivery_failure(session, env.settings, env.now, row, f"bounced: {status}",
-                               case=case, bounced=True)
-    return row
+# ---------------------------------------------------------------------------- failures
 
 
 def alert_delivery_failure(

@@ -9,7 +9,7 @@ import structlog
 from sqlalchemy.orm import Session, sessionmaker
 
 from config.settings import Settings
-from daemon.duties import alerts, digest, ping, reminders
+from daemon.duties import alerts, digest, ping, reminders, upkeep
 from daemon.process.clock import Clock
 from daemon.store.db import DATABASE_ERRORS, transaction
 from daemon.store.directory import load_directory
@@ -73,9 +73,11 @@ WORK: tuple[tuple[str, Work], ...] = (
 
 
 def run_alerts(settings: Settings, sessions: sessionmaker[Session], clock: Clock) -> int:
-    """Plan the alerts the conditions call for now (duties/alerts.py); returns how many.
-    Run with every delivery, so an outage that ended is announced at once."""
+    """Bring up to date the conditions the database shows (duties/upkeep.py), then plan the
+    alerts the conditions call for now (duties/alerts.py); returns how many. Run with every
+    delivery, so an outage that ended is announced at once."""
     with transaction(sessions) as session:
+        upkeep.refresh(session, settings, clock.now())
         return alerts.alert_conditions(session, settings, clock.now())
 
 

@@ -200,8 +200,8 @@ class Service:
             sent += asyncio.run(sender.deliver_pending(self.settings, self.sessions,
                                                        self.clock, self.claimer,
                                                        self.unrecorded, on_sent=mail_sent))
-        if sent:
-            log.info("outbox_delivered", sent=sent)
+        if sent:  # routine: each mail has its `mail_sent` line
+            log.debug("outbox_delivered", sent=sent)
 
     def run_jobs(self) -> None:
         jobs.run_due(self.settings, self.sessions, self.clock)
@@ -242,8 +242,8 @@ class Service:
             directory=self.directory, clock=self.clock, stop=self.stop,
             on_commit=self.wake.set,
         )
-        if result.fetched:
-            log.info("folder_synced", mailbox=folder.name, fetched=result.fetched,
+        if result.fetched:  # routine: each message has its own lines
+            log.debug("folder_synced", mailbox=folder.name, fetched=result.fetched,
                      stored=result.stored, quarantined=result.quarantined,
                      cases_opened=result.cases_opened)
         return result

@@ -33,13 +33,6 @@ def own_ids(ids: Iterable[str], official_address: str) -> tuple[str, ...]:
     return tuple(i for i in ids if shape.fullmatch(i))
 
 
-def quoted_own_ids(raw: bytes | None, official_address: str) -> tuple[str, ...]:
-    """Our own Message-IDs anywhere in a raw message, found by the parsers' scan
-    (`parsers.msgids.quoted`): for the bounce handling, which has the stored bytes."""
-    domain = official_address.rpartition("@")[2]
-    return own_ids(msgids.quoted(raw, domain), official_address)
-
-
 EXTENSION = "preservation_extension"
 # Parser topics of a reply that adds to or corrects the request it answers.
 FOLLOW_UP_TOPICS = ("addendum", "correction")

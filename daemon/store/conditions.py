@@ -207,6 +207,9 @@ def reason(condition: Condition, settings: Settings, **live: Any) -> str:
     """One line: what is wrong, since when, what to do. `live` carries figures the caller
     has just counted (`waiting` for SMTP), which win over those recorded."""
     since = local_text(condition.since, settings)
+    oldest = condition.data.get("oldest_at")  # what waits longest, when the data says
+    if isinstance(oldest, str):
+        since = local_text(datetime.fromisoformat(oldest), settings)
     describe = _REASONS.get(condition.kind, _generic)
     return describe(condition, since, {**condition.data, **live})
 
