@@ -344,7 +344,9 @@ def open_or_update_case(session: Session, w: Work) -> Work:
                      case=w.candidate, message=message, sender=message.from_addr)
         log.warning("tag_hijack_suspected", candidate=w.candidate.reference,
                     sender=message.from_addr)
-        if w.fetched.live:
+        # A refused command mail has had its own alert (mail_commands): one forged mail,
+        # one alert to the operators.
+        if w.fetched.live and "mail_commands_refused" not in w.rules:
             alerts.send(session, w.env.settings, w.env.now,
                         _hijack_alert(w.env, w.candidate, message))
     parsed = _parsed(w)
