@@ -3,32 +3,33 @@
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
 from collections.abc import Sequence
 
 import structlog
 
 from config.settings import ConfigError
+from daemon.commands import (
+    case,
+    cases,
+    config,
+    db,
+    demo,
+    digest,
+    directory,
+    parse,
+    ping,
+    quarantine,
+    run,
+    status,
+    triage,
+)
 from daemon.process import logs
 from daemon.process.context import ContextError
 
-# Each module in daemon/commands registers its own subcommand.
-COMMAND_MODULES = (
-    "run",
-    "demo",
-    "parse",
-    "db",
-    "directory",
-    "cases",
-    "case",
-    "triage",
-    "digest",
-    "ping",
-    "quarantine",
-    "status",
-    "config",
-)
+# Each module in daemon/commands registers its own subcommand, in this order in --help.
+COMMANDS = (run, demo, parse, db, directory, cases, case, triage, digest, ping, quarantine,
+            status, config)
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -46,13 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "(default: $WATCHKEEPER_CONFIG, else built-in defaults)")
     parser.add_argument("--version", action="store_true", help="print the version and exit")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    for name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(f"daemon.commands.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"daemon.commands.{name}":
-                raise
-            continue
+    for module in COMMANDS:
         module.register(sub)
     return parser
 

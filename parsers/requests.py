@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from parsers.scan import Keywords, each, union
+from parsers.scan import Keywords, each, union_source
 
 _F = re.IGNORECASE | re.UNICODE
 
@@ -14,8 +14,8 @@ def family(*alternatives: str, folded: bool = True) -> Keywords:
     """One pattern of alternatives. `folded` patterns are matched against lower-cased text,
     which is several times faster than case-insensitive matching of long alternations, and
     are searched only with the alternatives whose literal stems occur in the text."""
-    pattern = union(alternatives, re.UNICODE if folded else _F)
-    return Keywords(pattern, alternatives if folded else None)
+    return Keywords(union_source(alternatives), re.UNICODE if folded else _F,
+                    alternatives if folded else None)
 
 
 _rx = family

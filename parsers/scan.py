@@ -11,6 +11,7 @@ outright when none of their literal stems occurs in the text.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator
 from itertools import islice
@@ -171,14 +172,20 @@ def each(words: str, rest: str) -> tuple[str, ...]:
     return tuple(rf"\b{w}{rest}" for w in words.split("|"))
 
 
-def union(alternatives: tuple[str, ...] | list[str], flags: int) -> re.Pattern[str]:
-    """One pattern of alternatives. Alternatives that start at a word boundary share one
-    leading \\b, so the engine gives up at once inside words instead of trying each."""
+def union_source(alternatives: tuple[str, ...] | list[str]) -> str:
+    """The source of one pattern of alternatives. Alternatives that start at a word
+    boundary share one leading \\b, so the engine gives up at once inside words instead of
+    trying each."""
     at_word = [a[2:] for a in alternatives if a.startswith(r"\b")]
     anywhere = [a for a in alternatives if not a.startswith(r"\b")]
     parts = ([r"\b(?:" + "|".join(f"(?:{a})" for a in at_word) + ")"] if at_word else [])
     parts += [f"(?:{a})" for a in anywhere]
-    return re.compile("|".join(parts), flags)
+    return "|".join(parts)
+
+
+def union(alternatives: tuple[str, ...] | list[str], flags: int) -> re.Pattern[str]:
+    """`union_source`, compiled."""
+    return re.compile(union_source(alternatives), flags)
 
 
 class Keywords:
@@ -192,10 +199,14 @@ class Keywords:
 
     _NARROWED_KEPT = 1024  # sub-patterns kept per family
 
-    def __init__(self, pattern: re.Pattern[str], alternatives: tuple[str, ...] | None) -> None:
-        """`alternatives` are the pattern's sources (as `union` joined them), or None when
-        the pattern is matched case-insensitively (then no stem can be looked up literally)."""
-        self.pattern = pattern
+    def __init__(self, source: str, flags: int, alternatives: tuple[str, ...] | None) -> None:
+        """`source` and `flags` make the whole pattern, compiled when it is first needed:
+        the keyword tables hold hundreds of alternatives, and a process that never reads a
+        mail (most `watchkeeper` commands) should not spend its start compiling them.
+        `alternatives` are the pattern's sources (as `union_source` joined them), or None
+        when the pattern is matched case-insensitively (then no stem can be looked up
+        literally)."""
+        self.source, self.flags = source, flags
         self.alternatives = alternatives or ()
         stems = [literal_stem(a) for a in alternatives] if alternatives else [None]
         self.stems: tuple[str, ...] | None = (
@@ -207,6 +218,10 @@ class Keywords:
                 assert stem is not None
                 self._by_stem.setdefault(stem, []).append(i)
         self._narrowed: dict[tuple[int, ...], re.Pattern[str]] = {}
+
+    @functools.cached_property
+    def pattern(self) -> re.Pattern[str]:
+        return re.compile(self.source, self.flags)
 
     def possible(self, text: str) -> bool:
         return self.stems is None or any(s in text for s in self.stems)
@@ -225,7 +240,7 @@ class Keywords:
         if narrowed is None:
             if len(self._narrowed) >= self._NARROWED_KEPT:
                 self._narrowed.clear()
-            narrowed = union([self.alternatives[i] for i in key], self.pattern.flags)
+            narrowed = union([self.alternatives[i] for i in key], self.flags)
             self._narrowed[key] = narrowed
         return narrowed
 
