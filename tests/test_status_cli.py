@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import json
 import signal
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from models import DaemonInstance, MailboxCheckpoint, Message, OutboxMail
@@ -179,3 +182,40 @@ def test_status_follows_a_real_daemon(db_url: str, tmp_path: Path, dovecot: Dove
     after = run_cli("status", env=env)
     assert after.returncode == 2
     assert "no daemon heartbeat" in after.stderr
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_a_killed_daemon_is_down_within_a_minute(
+    db_url: str, sessions: sessionmaker[Session], tmp_path: Path, dovecot: Dovecot,
+    smtp_sink: SmtpSink,
+) -> None:
+    """`watchkeeper run` killed with SIGKILL (no last record, its row still says running):
+    status says down, exit 2, within 60 s of the kill, because three heartbeats are missed
+    by then. The test waits on the heartbeat the database holds, then asks status once."""
+    config = write_config(tmp_path, imap_port=dovecot.port, smtp_port=smtp_sink.port,
+                          db_url=db_url, poll_seconds=1)
+    env = cli_env(config)
+    proc = daemon_process(config, log=tmp_path / "daemon.log")
+    try:
+        wait_until(lambda: run_cli("status", "--json", env=env).returncode == 0, 60,
+                   "status is healthy")
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=15)
+    killed = time.monotonic()
+
+    def last_beat() -> datetime:
+        with sessions() as s:
+            [row] = s.scalars(select(DaemonInstance)).all()
+            assert row.stopped_at is None  # a kill leaves no record of the stop
+            beat = row.heartbeat_at
+            return beat if beat.tzinfo else beat.replace(tzinfo=UTC)
+
+    beat = last_beat()
+    wait_until(lambda: now() - beat > timedelta(seconds=46), 60, "three beats missed")
+    done = run_cli("status", "--json", env=env)
+    took = time.monotonic() - killed
+    assert done.returncode == 2, done.stdout
+    assert json.loads(done.stdout)["reasons"] == ["no daemon heartbeat in the last 45 s"]
+    assert took < 60, f"down {took:.1f} s after the kill"
+    assert last_beat() == beat
