@@ -35,7 +35,7 @@ from daemon.rules.threads import (
 )
 from daemon.store import audit
 from daemon.store.audit import ACTOR
-from models import Case, Event, Message, OutboxMail, TriageItem
+from models import Case, Message, OutboxMail, TriageItem
 from parsers.headers import read_headers
 from parsers.message import parse_message
 from parsers.result import AttachmentInfo, ParsedMessage
@@ -478,25 +478,14 @@ def plan_replies(session: Session, w: Work) -> Work:
     """Acknowledgements, resend requests and alerts: decided by the replies module. A mail
     it held back for the rate limit counts towards its sender's condition."""
     assert w.message is not None
-    replies.plan_replies(session, w.env, Incoming(
-        message=w.message, parsed=_parsed(w), case=w.case, opened=w.opened,
+    parsed = _parsed(w)
+    reason = replies.plan_replies(session, w.env, Incoming(
+        message=w.message, parsed=parsed, case=w.case, opened=w.opened,
         live=w.fetched.live, folder_role=w.fetched.role, rules=w.rules,
     ), move=transitions.move)
-    sender = _rate_limited_sender(session, w.message)
-    if sender is not None:
+    if reason == RATE_LIMITED and (sender := MailFacts.of(parsed).from_addr):
         upkeep.held_back(session, w.env.settings, w.env.now, sender)
     return w
-
-
-def _rate_limited_sender(session: Session, message: Message) -> str | None:
-    """The sender, when the replies module recorded that this mail was not acknowledged for
-    the rate limit (its `ack_suppressed` event says so)."""
-    session.flush()
-    for data in session.scalars(select(Event.data).where(
-            Event.message_id == message.id, Event.kind == "ack_suppressed")):
-        if data.get("reason") == RATE_LIMITED and data.get("sender"):
-            return str(data["sender"])
-    return None
 
 
 def _hijack_alert(env: Env, case: Case, message: Message) -> alerts.Alert:

@@ -135,12 +135,14 @@ def _suppressed(session: Session, env: Env, incoming: Incoming, facts: MailFacts
 # ---------------------------------------------------------------------------- the step
 
 
-def plan_replies(session: Session, env: Env, incoming: Incoming, *, move: Move) -> None:
+def plan_replies(session: Session, env: Env, incoming: Incoming, *,
+                 move: Move) -> str | None:
     """Plan acknowledgements, resend requests and alerts for one live message, or record
     why none is sent. Runs inside the message's transaction; a case is held or released
-    through `move`, the case layer's state machine."""
+    through `move`, the case layer's state machine. Returns the reason an owed answer was
+    not sent (a suppression reason such as RATE_LIMITED), else None."""
     if not incoming.live or incoming.folder_role != "inbox":
-        return
+        return None
     parsed = MailFacts.of(incoming.parsed)
     if "authentication_failed" in incoming.rules:
         # The pipeline found the sender's domain failing DMARC/DKIM: not the directory's.
@@ -154,7 +156,7 @@ def plan_replies(session: Session, env: Env, incoming: Incoming, *, move: Move) 
     # coming again from the official address into a case held for it.
     owed = incoming.opened or _resent_into_held_case(incoming, parsed)
     if reason is None and not owed and not parsed.should_acknowledge:
-        return  # a human follow-up or other mail: nothing to answer, nothing to report
+        return None  # a human follow-up or other mail: nothing to answer, nothing to report
     if reason is None and incoming.case is None:
         reason = NO_CASE
     if reason is None and incoming.case is not None and incoming.case.direction != "incoming":
@@ -166,7 +168,7 @@ def plan_replies(session: Session, env: Env, incoming: Incoming, *, move: Move) 
                                  settings.smtp.max_auto_replies_per_hour)
     if reason is not None:
         _suppressed(session, env, incoming, parsed, reason)
-        return
+        return reason
     case = incoming.case
     assert case is not None
     if parsed.sender_verified and case.status == "held":
@@ -179,8 +181,9 @@ def plan_replies(session: Session, env: Env, incoming: Incoming, *, move: Move) 
         _add_flag(case, UNVERIFIED_FLAG)
         if settings.desk.unverified_sender == "ask_resend":
             plan_resend_request(session, env, incoming, parsed, move=move)
-            return
+            return None
     plan_ack(session, env, incoming, parsed)
+    return None
 
 
 def _resent_into_held_case(incoming: Incoming, parsed: MailFacts) -> bool:
