@@ -293,11 +293,13 @@ class Dovecot:
         finally:
             c.logout()
 
-    def append_many(self, raws: list[bytes], folder: str = "INBOX", user: str = "desk") -> None:
+    def append_many(self, raws: list[bytes], folder: str = "INBOX", user: str = "desk",
+                    msg_time: datetime | None = None) -> None:
+        """Append each message; `msg_time` sets their INTERNALDATE (a test's manual clock)."""
         c = self.client(user)
         try:
             for raw in raws:
-                c.append(folder, raw)
+                c.append(folder, raw, msg_time=msg_time)
         finally:
             c.logout()
 

@@ -69,7 +69,10 @@ class Desk:
             ctx.close()
 
     def append(self, *mails: EmailMessage | bytes) -> None:
-        self.dovecot.append_many([m if isinstance(m, bytes) else m.as_bytes() for m in mails])
+        """Append with the manual clock's time as INTERNALDATE: the desk dates a message by
+        it, and the wall clock has moved on since the manual clock was set."""
+        self.dovecot.append_many([m if isinstance(m, bytes) else m.as_bytes() for m in mails],
+                                 msg_time=self.clock.now())
 
     def row(self, msg: EmailMessage) -> Message:
         mid = str(msg["Message-ID"]).strip("<>")
