@@ -356,7 +356,6 @@ def _parse(raw: bytes, directory: Directory | None, case_prefix: str) -> ParsedM
         date=h.date,
         auto_signals=bounce_rules + auto_rules + list_rules,
         is_list=bool(list_rules),
-        x_loop=h.get_all("x-loop"),
         bounced_message_id=dsn.report.original_message_id if dsn else None,
         bounce_status=dsn.status_line if dsn else None,
         bounce=dsn.report if dsn else None,

@@ -161,7 +161,6 @@ class ParsedMessage:
     # what decided the kind
     auto_signals: tuple[str, ...] = ()
     is_list: bool = False
-    x_loop: tuple[str, ...] = ()
     bounced_message_id: str | None = None
     bounce_status: str | None = None
     bounce: BounceReport | None = None  # the typed report; set exactly when kind == "bounce"

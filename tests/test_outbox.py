@@ -263,7 +263,7 @@ def test_loop_headers_count_even_when_the_classifier_missed_them(
            ).encode()
     # What a classifier that missed every signal would say of it.
     missed = dataclasses.replace(parse_message(raw), kind="request", auto_signals=(),
-                                 is_list=False, x_loop=())
+                                 is_list=False)
     assert suppression_reason(MailFacts.of(missed), OFFICIAL) == reason
 
 

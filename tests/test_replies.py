@@ -31,6 +31,7 @@ from daemon.outbound.replies import plan_execution_started, plan_replies, reply_
 from daemon.store.db import transaction
 from models import Case, Event, Message, OutboxMail
 from parsers.directory import Directory, load_toml
+from parsers.headers import HeaderFacts
 from parsers.message import parse_message
 from parsers.result import BounceReport, Identifier, ParsedMessage
 
@@ -272,7 +273,7 @@ SUPPRESSED = [
     ("bounce", request(kind="bounce", should_acknowledge=False,
                       from_addr="notifications@mx.fr.example")),
     ("list_mail", request(is_list=True)),
-    ("own_mail", request(x_loop=(OFFICIAL,))),
+    ("own_mail", request(headers=HeaderFacts(x_loop=(OFFICIAL,)))),
     ("own_mail", request(message_id="wk.0123abcd@ncc.gov.example")),
     ("own_mail", request(from_addr=OFFICIAL)),
     ("robot_sender", request(from_addr="noreply@interieur.fr.example")),

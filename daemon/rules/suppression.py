@@ -83,7 +83,7 @@ class MailFacts:
             auto_signals=parsed.auto_signals,
             header_auto_signals=head.auto_signals,
             is_list=parsed.is_list or head.is_list,
-            x_loop=" ".join(parsed.x_loop or head.x_loop) or None,
+            x_loop=" ".join(head.x_loop) or None,
             should_acknowledge=parsed.should_acknowledge,
             sender_verified=parsed.sender_verified,
             country=parsed.country,
