@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import time
 from pathlib import Path
 from typing import Any
@@ -9,7 +10,14 @@ from typing import Any
 import pytest
 
 from config.settings import ImapSettings
-from daemon.adapters.imap import AuthenticationFailed, Mailbox, MailboxError
+from daemon.adapters.imap import (
+    KEEPALIVE_COUNT,
+    KEEPALIVE_IDLE,
+    KEEPALIVE_INTERVAL,
+    AuthenticationFailed,
+    Mailbox,
+    MailboxError,
+)
 from tests.servers import Dovecot
 from tests.test_ingest_support import request_mail
 
@@ -69,6 +77,24 @@ def test_fetch_peeks_and_flags_only_when_told(dovecot: Dovecot) -> None:
         assert b"\\Seen" not in mb.client.get_flags([1])[1]
         mb.mark_seen([1])
         assert b"\\Seen" in mb.client.get_flags([1])[1]
+    finally:
+        mb.close()
+
+
+def test_a_connection_probes_a_silent_peer_with_tcp_keepalive(dovecot: Dovecot) -> None:
+    """A peer that vanished without FIN or reset (a NAT or load balancer that forgot the
+    connection) is given up by the kernel after about 30 s of silence, even while the
+    desk waits in IDLE: keepalive is on, with short probes, on the live socket."""
+    mb = connected(dovecot)
+    try:
+        sock = mb.client._imap.sock
+        assert sock.getsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE) == 1
+        assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE) == KEEPALIVE_IDLE
+        assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPINTVL) == KEEPALIVE_INTERVAL
+        assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPCNT) == KEEPALIVE_COUNT
+        assert KEEPALIVE_IDLE + KEEPALIVE_COUNT * KEEPALIVE_INTERVAL <= 30
+        assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_USER_TIMEOUT) == 30_000
+        mb.select("INBOX")  # still a working connection
     finally:
         mb.close()
 

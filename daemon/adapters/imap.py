@@ -166,6 +166,29 @@ class _LineReader:
         return True
 
 
+# TCP keepalive on every connection: a connection whose peer vanished without a FIN or a
+# reset (a NAT or load balancer that forgot it, a host that lost power) is otherwise found
+# only when the IDLE period ends and DONE goes unanswered for the whole socket timeout.
+# With these values the kernel gives up after about KEEPALIVE_IDLE + KEEPALIVE_COUNT *
+# KEEPALIVE_INTERVAL = 30 s of silence, and the blocked read fails as a lost connection.
+KEEPALIVE_IDLE = 15
+KEEPALIVE_INTERVAL = 5
+KEEPALIVE_COUNT = 3
+
+
+def keep_alive(sock: socket.socket) -> None:
+    """Turn on TCP keepalive with short probes, and bound how long sent data may stay
+    unacknowledged (TCP_USER_TIMEOUT), where the platform has these options."""
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+    for name, value in (("TCP_KEEPIDLE", KEEPALIVE_IDLE), ("TCP_KEEPINTVL", KEEPALIVE_INTERVAL),
+                        ("TCP_KEEPCNT", KEEPALIVE_COUNT),
+                        ("TCP_USER_TIMEOUT", 1000 * (KEEPALIVE_IDLE
+                                                     + KEEPALIVE_COUNT * KEEPALIVE_INTERVAL))):
+        option = getattr(socket, name, None)
+        if option is not None:
+            sock.setsockopt(socket.IPPROTO_TCP, option, value)
+
+
 class _PlainIMAP4(_LineReader, IMAP4WithTimeout):  # type: ignore[misc]  # imapclient is untyped
     pass
 
@@ -268,6 +291,12 @@ class Mailbox:
             raise MailboxError(f"cannot connect to {s.host}:{s.port}: {one_line(exc)}") from exc
         client.normalise_times = False
         self._client = client
+        try:
+            keep_alive(client._imap.sock)
+        except OSError as exc:  # the connection died between the greeting and here
+            self.broken = True
+            self.close()
+            raise MailboxError(f"{s.host}:{s.port}: {one_line(exc)}") from exc
         try:
             if s.tls == "starttls":
                 if not client.has_capability("STARTTLS"):
