@@ -560,9 +560,10 @@ class Cyrus(ImapAccount):
         idled = f'  idled cmd="{bin_dir}/idled -C {self.root}/imapd.conf"' if self.push else ""
         (self.root / "cyrus.conf").write_text(CYRUS_CONF.format(
             bin=bin_dir, root=self.root, port=self.port, idled=idled))
-        self.new_user()
+        self._add_user()
         self.root.chmod(0o755)
         self._launch()
+        self._first_login()
 
     def _launch(self) -> None:
         subprocess.run(["chown", "-R", "nobody:nogroup", str(self.root)], check=True)
@@ -577,7 +578,13 @@ class Cyrus(ImapAccount):
         wait_for_port(self.port, timeout=30)
 
     def new_user(self) -> str:
-        """A fresh user (INBOX and Sent made at first login): an empty mailbox per test."""
+        """A fresh user with INBOX and Sent, made at its first login: an empty mailbox per
+        test."""
+        self._add_user()
+        self._first_login()
+        return self.user
+
+    def _add_user(self) -> None:
         name = f"desk{next(self._users)}"
         subprocess.run(
             [str(self.dist / "usr" / "sbin" / "saslpasswd2"), "-p", "-c", "-f",
@@ -587,7 +594,18 @@ class Cyrus(ImapAccount):
         )
         subprocess.run(["chown", "nobody:nogroup", str(self.root / "sasldb2")], check=True)
         self.user = name
-        return name
+
+    def _first_login(self) -> None:
+        """Log in once now: Cyrus creates INBOX and Sent at the first login, and a daemon
+        whose two watchers log in together would otherwise race that creation (the folder
+        list read before Sent exists, so only INBOX is watched)."""
+        client = self.client(self.user)
+        try:
+            folders = [entry[2] for entry in client.list_folders()]
+        finally:
+            client.logout()
+        if "Sent" not in folders:
+            raise RuntimeError(f"Cyrus made no Sent folder for {self.user} at its first login")
 
     def stop(self) -> None:
         """Kill the master and every process it started: a crash, no BYE."""

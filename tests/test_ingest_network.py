@@ -83,7 +83,11 @@ class Daemon:
         return {e["mailbox"] for e in self.events("imap_reconnecting")} >= {"INBOX", "Sent"}
 
     def wait_watching(self, folders: int = 2, timeout: float = 60) -> None:
-        wait_until(lambda: watching(self.sessions, folders), timeout, "watchers in IDLE")
+        try:
+            wait_until(lambda: watching(self.sessions, folders), timeout, "watchers in IDLE")
+        except AssertionError as exc:  # say what the daemon was doing meanwhile
+            tail = self.log.read_text(errors="replace").splitlines()[-30:]
+            raise AssertionError("\n".join([str(exc), "daemon log, last lines:", *tail])) from None
 
     def stop(self) -> None:
         if self.proc.poll() is None:
