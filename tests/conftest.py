@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import os
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from daemon.store.db import make_engine, session_factory, upgrade
 from models import Base
+from tests.cli_runner import cli_zygote
 from tests.servers import (
     Cyrus,
     CyrusUnavailable,
@@ -208,18 +208,24 @@ def sessions(engine: Engine) -> sessionmaker[Session]:
     return session_factory(engine)
 
 
-def run_cli(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None,
-            timeout: float = 120, input: str | None = None) -> subprocess.CompletedProcess[str]:
-    """Run the real `watchkeeper` command of this checkout as a subprocess (PYTHONPATH: from
-    another working directory, `-m daemon.cli` would import whatever is installed)."""
+def cli_env(env: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment of a command a test runs: the test's, without WATCHKEEPER_
+    settings, with this checkout first on PYTHONPATH (from another working directory,
+    `-m daemon.cli` would import whatever is installed), and `env` on top."""
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("WATCHKEEPER_")}
     full_env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO), full_env.get("PYTHONPATH"))
                                              if p)
     full_env.update(env or {})
-    return subprocess.run(
-        [sys.executable, "-m", "daemon.cli", *args], capture_output=True, text=True,
-        env=full_env, cwd=cwd or REPO, timeout=timeout, input=input,
-    )
+    return full_env
+
+
+def run_cli(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None,
+            timeout: float = 120, input: str | None = None) -> subprocess.CompletedProcess[str]:
+    """Run the real `watchkeeper` command of this checkout in a process of its own: a
+    fork of this worker's CLI zygote (tests/cli_zygote.py), which has done the import
+    once, with this environment, working directory, input and exit code."""
+    return cli_zygote().run(list(args), env=cli_env(env), cwd=cwd or REPO,
+                            timeout=timeout, input=input)
 
 
 def _stray_daemons() -> list[int]:

@@ -24,7 +24,7 @@ from daemon.store import conditions
 from models import Condition, Event
 from tests.conftest import run_cli
 from tests.servers import Dovecot, SmtpSink, TokenIntrospection, running_dovecot
-from tests.test_ingest_support import OFFICIAL, daemon_process, wait_until
+from tests.test_ingest_support import OFFICIAL, daemon_process, events, wait_until
 
 OPERATOR = "duty@ncc.gov.example"
 # Shaped like a real access token (a JWT): long enough to be masked wherever it shows.
@@ -187,6 +187,17 @@ def test_the_watcher_calls_record_a_login_refusal_and_its_end(
         assert conditions.active(s) == []
 
 
+def both_logged_in(log: Path) -> bool:
+    """Whether the last connection attempt of the INBOX and the Sent watcher, as the
+    daemon's log tells them, succeeded."""
+    last: dict[object, object] = {}
+    for e in events(log):
+        if e.get("event") in ("imap_reconnecting", "imap_reconnected"):
+            last[e.get("mailbox")] = e["event"]
+    return set(last) >= {"INBOX", "Sent"} and all(v == "imap_reconnected"
+                                                  for v in last.values())
+
+
 def test_a_token_revoked_under_the_running_daemon_degrades_alerts_once_and_recovers(
     tmp_path: Path, db_url: str, sessions: sessionmaker[Session], oauth_dovecot: Dovecot,
     introspection: TokenIntrospection, smtp_sink: SmtpSink,
@@ -260,7 +271,10 @@ format = "json"
 
         introspection.grant(RENEWED)
         path.write_text(RENEWED + "\n", encoding="utf-8")
-        wait_until(lambda: status()[0] == "healthy", 60, "healthy with the renewed token")
+        # Both watchers back in, not only the first: one that read the old token just
+        # before the file changed is refused once more, and its next try succeeds.
+        wait_until(lambda: both_logged_in(log) and status()[0] == "healthy", 60,
+                   "healthy with the renewed token, both watchers logged in")
         assert run_cli("status", env=env).returncode == 0
     finally:
         proc.send_signal(signal.SIGTERM)
