@@ -7,6 +7,7 @@ import atexit
 import io
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -39,9 +40,7 @@ class Zygote:
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
             self.proc.wait(10)
-        for leftover in self.dir.iterdir():
-            leftover.unlink()
-        self.dir.rmdir()
+        shutil.rmtree(self.dir, ignore_errors=True)
 
     def run(self, args: list[str], *, env: dict[str, str], cwd: Path, timeout: float,
             input: str | None) -> subprocess.CompletedProcess[str]:

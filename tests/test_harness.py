@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import subprocess
+import sys
+import time
 from email.message import EmailMessage
+from pathlib import Path
 
 import aiosmtplib
 import pytest
 
-from tests.servers import Dovecot, SmtpSink
+from tests.conftest import REPO, cli_env, run_cli
+from tests.servers import Dovecot, SmtpSink, free_port
 
 
 def _mail(subject: str) -> bytes:
@@ -83,3 +89,56 @@ def test_smtp_sink_fails_next_command(smtp_sink: SmtpSink, command: str, code: s
     assert code in str(info.value)
     _send(smtp_sink, "second")
     assert [m.message["Subject"] for m in smtp_sink.handler.wait_for(1)] == ["second"]
+
+
+def test_a_command_in_the_cli_zygote_is_what_a_new_process_gives(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """run_cli (a fork of the worker's CLI zygote) gives the exit code, output and errors a
+    new `python -m daemon.cli` gives: with the environment it is handed, never the test
+    process's WATCHKEEPER_ settings, and in the working directory it is given."""
+    monkeypatch.setenv("WATCHKEEPER_DESK__NAME", "Leaked from the test process")
+    env = {"WATCHKEEPER_DESK__NAME": "Zygote Desk"}
+    for args in (["config", "show", "--json"], ["no-such-command"], ["case"],
+                 ["--version"]):
+        forked = run_cli(*args, env=env)
+        fresh = subprocess.run([sys.executable, "-m", "daemon.cli", *args],
+                               capture_output=True, text=True, env=cli_env(env), cwd=REPO,
+                               timeout=120)
+        assert (forked.returncode, forked.stdout, forked.stderr) == \
+            (fresh.returncode, fresh.stdout, fresh.stderr), args
+    shown = json.loads(run_cli("config", "show", "--json", env=env).stdout)
+    assert shown["desk"]["name"] == "Zygote Desk"
+    (tmp_path / "one.eml").write_bytes(_mail("Preservation request"))
+    parsed = run_cli("parse", "--json", "one.eml", cwd=tmp_path)
+    assert parsed.returncode == 0, parsed.stderr
+    assert json.loads(parsed.stdout)["file"] == "one.eml"
+
+
+def test_a_command_past_its_timeout_is_killed(tmp_path: Path) -> None:
+    """A command that does not end (a daemon retrying an IMAP server that is not there)
+    is killed at its timeout, as subprocess.run would, and the next command runs."""
+    config = tmp_path / "watchkeeper.toml"
+    config.write_text(f"""
+[database]
+url = "sqlite:///{tmp_path / 'wk.db'}"
+[imap]
+host = "127.0.0.1"
+port = {free_port()}
+tls = "none"
+username = "desk"
+[smtp]
+host = "127.0.0.1"
+port = {free_port()}
+tls = "none"
+[desk]
+official_address = "poc247@ncc.gov.example"
+""", encoding="utf-8")
+    env = {"WATCHKEEPER_IMAP__PASSWORD": "desk-secret"}
+    upgraded = run_cli("--config", str(config), "db", "upgrade", env=env)
+    assert upgraded.returncode == 0, upgraded.stderr
+    started = time.monotonic()
+    with pytest.raises(subprocess.TimeoutExpired):
+        run_cli("--config", str(config), "run", env=env, timeout=3)
+    assert time.monotonic() - started < 15
+    assert run_cli("--version").returncode == 0
