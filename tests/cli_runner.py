@@ -20,14 +20,23 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 
 
+def process_env(env: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment of a command a test runs: the test's, without WATCHKEEPER_
+    settings, with this checkout first on PYTHONPATH (from another working directory,
+    `-m daemon.cli` would import whatever is installed), and `env` on top."""
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("WATCHKEEPER_")}
+    full_env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO), full_env.get("PYTHONPATH"))
+                                             if p)
+    full_env.update(env or {})
+    return full_env
+
+
 class Zygote:
     def __init__(self) -> None:
         self.dir = Path(tempfile.mkdtemp(prefix="wk-cli-"))
         self.path = str(self.dir / "zygote.sock")
-        env = {k: v for k, v in os.environ.items() if not k.startswith("WATCHKEEPER_")}
-        env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO), env.get("PYTHONPATH")) if p)
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "tests.cli_zygote", self.path], cwd=REPO, env=env,
+            [sys.executable, "-m", "tests.cli_zygote", self.path], cwd=REPO, env=process_env(),
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
         )
         assert self.proc.stdout is not None

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from daemon.store.db import make_engine, session_factory, upgrade
 from models import Base
-from tests.cli_runner import cli_zygote
+from tests.cli_runner import cli_zygote, process_env
 from tests.servers import (
     Cyrus,
     CyrusUnavailable,
@@ -208,23 +208,12 @@ def sessions(engine: Engine) -> sessionmaker[Session]:
     return session_factory(engine)
 
 
-def cli_env(env: dict[str, str] | None = None) -> dict[str, str]:
-    """The environment of a command a test runs: the test's, without WATCHKEEPER_
-    settings, with this checkout first on PYTHONPATH (from another working directory,
-    `-m daemon.cli` would import whatever is installed), and `env` on top."""
-    full_env = {k: v for k, v in os.environ.items() if not k.startswith("WATCHKEEPER_")}
-    full_env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO), full_env.get("PYTHONPATH"))
-                                             if p)
-    full_env.update(env or {})
-    return full_env
-
-
 def run_cli(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None,
             timeout: float = 120, input: str | None = None) -> subprocess.CompletedProcess[str]:
     """Run the real `watchkeeper` command of this checkout in a process of its own: a
     fork of this worker's CLI zygote (tests/cli_zygote.py), which has done the import
     once, with this environment, working directory, input and exit code."""
-    return cli_zygote().run(list(args), env=cli_env(env), cwd=cwd or REPO,
+    return cli_zygote().run(list(args), env=process_env(env), cwd=cwd or REPO,
                             timeout=timeout, input=input)
 
 

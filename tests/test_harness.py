@@ -13,8 +13,10 @@ from pathlib import Path
 import aiosmtplib
 import pytest
 
-from tests.conftest import REPO, cli_env, run_cli
+from tests.cli_runner import REPO, process_env
+from tests.conftest import run_cli
 from tests.servers import Dovecot, SmtpSink, free_port
+from tests.test_ingest_support import cli_env, write_config
 
 
 def _mail(subject: str) -> bytes:
@@ -103,7 +105,7 @@ def test_a_command_in_the_cli_zygote_is_what_a_new_process_gives(
                  ["--version"]):
         forked = run_cli(*args, env=env)
         fresh = subprocess.run([sys.executable, "-m", "daemon.cli", *args],
-                               capture_output=True, text=True, env=cli_env(env), cwd=REPO,
+                               capture_output=True, text=True, env=process_env(env), cwd=REPO,
                                timeout=120)
         assert (forked.returncode, forked.stdout, forked.stderr) == \
             (fresh.returncode, fresh.stdout, fresh.stderr), args
@@ -118,27 +120,12 @@ def test_a_command_in_the_cli_zygote_is_what_a_new_process_gives(
 def test_a_command_past_its_timeout_is_killed(tmp_path: Path) -> None:
     """A command that does not end (a daemon retrying an IMAP server that is not there)
     is killed at its timeout, as subprocess.run would, and the next command runs."""
-    config = tmp_path / "watchkeeper.toml"
-    config.write_text(f"""
-[database]
-url = "sqlite:///{tmp_path / 'wk.db'}"
-[imap]
-host = "127.0.0.1"
-port = {free_port()}
-tls = "none"
-username = "desk"
-[smtp]
-host = "127.0.0.1"
-port = {free_port()}
-tls = "none"
-[desk]
-official_address = "poc247@ncc.gov.example"
-""", encoding="utf-8")
-    env = {"WATCHKEEPER_IMAP__PASSWORD": "desk-secret"}
-    upgraded = run_cli("--config", str(config), "db", "upgrade", env=env)
+    config = write_config(tmp_path, imap_port=free_port(), smtp_port=free_port(),
+                          db_url=f"sqlite:///{tmp_path / 'wk.db'}")
+    upgraded = run_cli("db", "upgrade", env=cli_env(config))
     assert upgraded.returncode == 0, upgraded.stderr
     started = time.monotonic()
     with pytest.raises(subprocess.TimeoutExpired):
-        run_cli("--config", str(config), "run", env=env, timeout=3)
+        run_cli("run", env=cli_env(config), timeout=3)
     assert time.monotonic() - started < 15
     assert run_cli("--version").returncode == 0
