@@ -219,6 +219,7 @@ def _stand_by(service: Service, leadership: Leadership) -> bool:
         if time.monotonic() >= next_beat:
             service.beat()
             next_beat = time.monotonic() + HEARTBEAT_SECONDS
+        service.settle_unrecorded()  # a leader that stood down in an outage may hold some
         if service.shutdown.wait(RETRY_SECONDS):
             return False
         if leadership.acquire():

@@ -186,6 +186,16 @@ class Service:
         except Exception as exc:  # the daemon must outlive any one duty
             log.error(f"{what}_failed", error=_one_line(exc))
 
+    def settle_unrecorded(self) -> None:
+        """Record as sent what the SMTP server accepted while the database was out, and
+        give back the rest of that burst. A leader does it before its next delivery; one
+        that lost the lock in the outage does it as a standby: the mails keep this
+        process's lease, so nobody else would record or send them until it ran out.
+        Raises the database's error while it is still away."""
+        if self.unrecorded:
+            self.unrecorded.flush(self.settings, self.sessions, self.clock, self.claimer,
+                                  mail_sent)
+
     def release_claims(self) -> None:
         """Mail a dead process had claimed leaves now, not when its lease runs out."""
         sender.release_stale_claims(self.sessions, self.claimer, self.clock.now())
@@ -380,8 +390,7 @@ class Service:
         error = "the database is unavailable"
         if self.unrecorded and self.database.available:
             try:
-                self.unrecorded.flush(self.settings, self.sessions, self.clock, self.claimer,
-                                      mail_sent)
+                self.settle_unrecorded()
             except DATABASE_ERRORS as exc:
                 error = _one_line(exc)
         if self.unrecorded.sent:  # leases alone need nothing: the next start ends them
