@@ -595,7 +595,9 @@ def dump_csv(directory: Directory) -> str:
     for cp in directory.contact_points:
         categories += [k for k, _ in cp.retention if k not in categories]
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    # CRLF rows, as RFC 4180 has them: the writer then quotes a cell holding a bare CR,
+    # which a "\n" terminator would leave bare for the reader to split the row at.
+    writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow([*FIELDS[:-1], *(f"retention.{c}" for c in categories)])
     for cp in directory.contact_points:
         values = dict(_fields(cp))

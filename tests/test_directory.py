@@ -7,7 +7,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from parsers.directory import (
@@ -433,6 +433,7 @@ def test_random_bytes_never_crash(data: bytes) -> None:
 
 
 @given(st.lists(st.sampled_from(list(BASE)), max_size=4), st.text(max_size=30))
+@example(keys=["authority"], value="0\r0")  # a bare CR in a cell: the CSV export quotes it
 def test_random_field_values_never_crash(keys: list[str], value: str) -> None:
     """Any text in any field loads and round-trips, or raises DirectoryError naming entry #1."""
     text = toml_entry(**dict.fromkeys(keys, value))
